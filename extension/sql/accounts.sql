@@ -1,0 +1,69 @@
+
+-- ============================================================================
+-- accounts.sql: registered users and the secrets of guests.
+-- Passwords and guest PINs are stored only as bcrypt hashes (pgcrypto).
+-- ============================================================================
+
+-- The two functions below are the only users of pgcrypto. They are written
+-- with pgcrypto's schema spelled out, found at install time, so that they stay
+-- inlinable and independent of any caller's search_path.
+DO $install$
+DECLARE
+  v_schema text := (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pgcrypto');
+BEGIN
+  EXECUTE format($f$
+    CREATE FUNCTION boxoffice._hash_secret(secret text) RETURNS text
+    LANGUAGE sql VOLATILE STRICT AS 'SELECT %1$s.crypt(secret, %1$s.gen_salt(''bf'', 8))'$f$, v_schema);
+  EXECUTE format($f$
+    CREATE FUNCTION boxoffice._secret_matches(secret text, hash text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT AS 'SELECT %1$s.crypt(secret, hash) = hash'$f$, v_schema);
+END $install$;
+
+CREATE FUNCTION boxoffice.register_user(email text, name text, password text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  v_id bigint;
+BEGIN
+  IF coalesce(email, '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN
+    RAISE EXCEPTION 'invalid email' USING ERRCODE = 'TK017', DETAIL = 'The email address is not of the form name@example.com.';
+  END IF;
+  IF coalesce(btrim(name), '') = '' THEN
+    RAISE EXCEPTION 'name is required' USING ERRCODE = 'TK017', DETAIL = 'name is empty.';
+  END IF;
+  IF length(coalesce(password, '')) < 8 OR length(password) > 72 THEN
+    RAISE EXCEPTION 'invalid password' USING ERRCODE = 'TK017', DETAIL = 'A password has 8 to 72 characters.';
+  END IF;
+  -- serialise registrations of one address so the unique index is the only judge
+  PERFORM pg_advisory_xact_lock(hashtext('boxoffice.users:' || lower(email)));
+  IF EXISTS (SELECT FROM users u WHERE lower(u.email) = lower(register_user.email) AND u.deleted_at IS NULL) THEN
+    RAISE EXCEPTION 'email already registered' USING ERRCODE = 'TK016',
+      DETAIL = 'An account with this email exists.', HINT = 'Log in instead, or use another email.';
+  END IF;
+  INSERT INTO users (email, name, password_hash)
+  VALUES (lower(register_user.email), btrim(register_user.name), _hash_secret(password))
+  RETURNING id INTO v_id;
+  RETURN v_id;
+END $$;
+COMMENT ON FUNCTION boxoffice.register_user IS 'registers a buyer account; the password is kept as a bcrypt hash';
+
+CREATE FUNCTION boxoffice.verify_password(email text, password text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  u users;
+BEGIN
+  SELECT * INTO u FROM users WHERE lower(users.email) = lower(verify_password.email) AND deleted_at IS NULL;
+  -- hash even when the user is unknown, so timing does not reveal accounts
+  IF NOT coalesce(_secret_matches(coalesce(password, ''), coalesce(u.password_hash, _hash_secret('x'))), false) OR u.id IS NULL THEN
+    RAISE EXCEPTION 'invalid credentials' USING ERRCODE = 'TK015',
+      DETAIL = 'The email or the password is wrong.', HINT = 'Check both and try again.';
+  END IF;
+  RETURN u.id;
+END $$;
+COMMENT ON FUNCTION boxoffice.verify_password IS 'returns the user id when email and password match, else raises invalid_credentials';
+
+-- Guest input checks, implemented once in C++ (extension/src/buyer_input.cpp)
+-- and shared by confirm() and guest_lookup().
+CREATE FUNCTION boxoffice._normalize_phone(phone text) RETURNS text
+LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'boxoffice_normalize_phone';
+CREATE FUNCTION boxoffice._check_pin(pin text) RETURNS void
+LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'boxoffice_check_pin';

@@ -1,0 +1,32 @@
+
+-- ============================================================================
+-- engine.sql: the booking engine, in C++ (extension/src/). Holds, confirms,
+-- releases, cancels and the expiry sweep. Each takes transaction-scoped
+-- advisory locks in a fixed order and runs prepared plans only.
+-- ============================================================================
+
+CREATE FUNCTION boxoffice.hold(performance_id bigint, seat_ids bigint[], user_id bigint DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+AS 'MODULE_PATHNAME', 'boxoffice_hold';
+COMMENT ON FUNCTION boxoffice.hold IS 'holds all the given seats or none, for the performance''s hold lifetime; returns the booking with its secret hold token';
+
+CREATE FUNCTION boxoffice.confirm(reservation_id bigint, user_id bigint DEFAULT NULL, hold_token text DEFAULT NULL,
+                                  buyer_name text DEFAULT NULL, buyer_phone text DEFAULT NULL, guest_pin text DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+AS 'MODULE_PATHNAME', 'boxoffice_confirm';
+COMMENT ON FUNCTION boxoffice.confirm IS 'turns a live hold into a confirmed reservation with a reservation number; repeating it returns the same result';
+
+CREATE FUNCTION boxoffice.release(reservation_id bigint, user_id bigint DEFAULT NULL, hold_token text DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+AS 'MODULE_PATHNAME', 'boxoffice_release';
+COMMENT ON FUNCTION boxoffice.release IS 'gives a hold''s seats back at once';
+
+CREATE FUNCTION boxoffice.cancel(reservation_id bigint, user_id bigint DEFAULT NULL, hold_token text DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+AS 'MODULE_PATHNAME', 'boxoffice_cancel';
+COMMENT ON FUNCTION boxoffice.cancel IS 'cancels a hold or a confirmed reservation; its seats are available at once; repeating it returns the same result';
+
+CREATE FUNCTION boxoffice.sweep(max_holds int DEFAULT 10000, OUT expired_holds bigint, OUT freed_seats bigint, OUT batches bigint)
+RETURNS record LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+AS 'MODULE_PATHNAME', 'boxoffice_sweep';
+COMMENT ON FUNCTION boxoffice.sweep IS 'marks expired holds expired and frees their seats, in batches, skipping locked rows; pg_cron runs it every minute';

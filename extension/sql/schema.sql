@@ -1,0 +1,230 @@
+
+-- ============================================================================
+-- schema.sql: tables, types, constraints and indexes.
+--
+-- The one rule that matters most lives here: a seat has at most one claim
+-- (seat_claims' primary key), so no code path, buggy or not, and no manual
+-- UPDATE can sell a seat twice. A claim's meaning (held or sold) comes from its
+-- reservation's status, and a hold whose expires_at has passed counts as free
+-- for every reader and writer: the sweeper only tidies up.
+-- ============================================================================
+
+CREATE TYPE boxoffice.concert_status AS ENUM ('draft', 'published', 'archived');
+CREATE TYPE boxoffice.performance_status AS ENUM ('scheduled', 'cancelled');
+CREATE TYPE boxoffice.reservation_status AS ENUM ('hold', 'confirmed', 'cancelled', 'released', 'expired');
+
+-- Keeps updated_at honest on the catalog tables.
+CREATE FUNCTION boxoffice._touch_updated_at() RETURNS trigger
+LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END $$;
+
+CREATE TABLE boxoffice.venues (
+  id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name             text NOT NULL CHECK (btrim(name) <> ''),
+  address          text NOT NULL DEFAULT '',
+  sections         text[] NOT NULL CHECK (cardinality(sections) BETWEEN 1 AND 100),
+  rows_per_section int NOT NULL CHECK (rows_per_section BETWEEN 1 AND 200),
+  seats_per_row    int NOT NULL CHECK (seats_per_row BETWEEN 1 AND 500),
+  capacity         int GENERATED ALWAYS AS (cardinality(sections) * rows_per_section * seats_per_row) STORED,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  deleted_at       timestamptz
+);
+
+CREATE TABLE boxoffice.concerts (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  title        text NOT NULL CHECK (btrim(title) <> ''),
+  artist       text NOT NULL CHECK (btrim(artist) <> ''),
+  description  text NOT NULL DEFAULT '',
+  poster_url   text,
+  status       boxoffice.concert_status NOT NULL DEFAULT 'draft',
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  published_at timestamptz,
+  deleted_at   timestamptz,
+  CHECK (status = 'draft' OR published_at IS NOT NULL)
+);
+-- Buyers only ever list published, live concerts.
+CREATE INDEX concerts_published ON boxoffice.concerts (id) WHERE status = 'published' AND deleted_at IS NULL;
+
+-- A price tier is a label and a price, assigned to the seats whose number in
+-- their row lies in [first_seat, last_seat], in the given sections (NULL: all).
+CREATE TABLE boxoffice.price_tiers (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  concert_id bigint NOT NULL REFERENCES boxoffice.concerts,
+  label      text NOT NULL CHECK (btrim(label) <> ''),
+  price      bigint NOT NULL CHECK (price >= 0),
+  first_seat int NOT NULL CHECK (first_seat >= 1),
+  last_seat  int NOT NULL,
+  sections   text[],
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (concert_id, label),
+  CHECK (last_seat >= first_seat)
+);
+
+CREATE TABLE boxoffice.performances (
+  id                     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  concert_id             bigint NOT NULL REFERENCES boxoffice.concerts,
+  venue_id               bigint NOT NULL REFERENCES boxoffice.venues,
+  starts_at              timestamptz NOT NULL,
+  ends_at                timestamptz NOT NULL,
+  sales_opens_at         timestamptz NOT NULL,
+  sales_closes_at        timestamptz NOT NULL,
+  status                 boxoffice.performance_status NOT NULL DEFAULT 'scheduled',
+  hold_lifetime          interval NOT NULL DEFAULT '5 minutes'
+                           CHECK (hold_lifetime BETWEEN interval '1 second' AND interval '1 hour'),
+  max_seats_per_hold     int NOT NULL DEFAULT 4 CHECK (max_seats_per_hold BETWEEN 1 AND 100),
+  max_seats_per_customer int NOT NULL DEFAULT 4 CHECK (max_seats_per_customer BETWEEN 1 AND 1000),
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now(),
+  deleted_at             timestamptz,
+  CHECK (ends_at > starts_at),
+  CHECK (sales_closes_at > sales_opens_at),
+  CHECK (sales_closes_at <= ends_at)
+);
+CREATE INDEX performances_concert ON boxoffice.performances (concert_id, starts_at) WHERE deleted_at IS NULL;
+
+-- The inventory: one row per seat of a performance, materialised from the
+-- venue layout and the tier rules when the performance is created. The price
+-- is fixed at that moment. Nothing about a seat's state is stored here.
+CREATE TABLE boxoffice.seats (
+  id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  performance_id bigint NOT NULL REFERENCES boxoffice.performances,
+  section        text NOT NULL,
+  row_number     int NOT NULL CHECK (row_number >= 1),
+  seat_number    int NOT NULL CHECK (seat_number >= 1),
+  tier_id        bigint NOT NULL REFERENCES boxoffice.price_tiers,
+  price          bigint NOT NULL CHECK (price >= 0),
+  UNIQUE (performance_id, section, row_number, seat_number),
+  UNIQUE (id, performance_id)
+);
+
+CREATE TABLE boxoffice.users (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email         text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
+  name          text NOT NULL CHECK (btrim(name) <> ''),
+  password_hash text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  deleted_at    timestamptz
+);
+CREATE UNIQUE INDEX users_email ON boxoffice.users (lower(email)) WHERE deleted_at IS NULL;
+
+-- A reservation starts as a hold and ends confirmed, cancelled, released or
+-- expired. Its seats are fixed when it is created (seat_ids). A hold belongs to
+-- its user, if any, and to whoever presents the hold token (kept as a hash).
+CREATE TABLE boxoffice.reservations (
+  id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  performance_id     bigint NOT NULL REFERENCES boxoffice.performances,
+  user_id            bigint REFERENCES boxoffice.users,
+  status             boxoffice.reservation_status NOT NULL DEFAULT 'hold',
+  seat_ids           bigint[] NOT NULL CHECK (cardinality(seat_ids) >= 1),
+  total_amount       bigint NOT NULL CHECK (total_amount >= 0),
+  hold_token_hash    bytea NOT NULL,
+  expires_at         timestamptz NOT NULL,
+  reservation_number text UNIQUE,
+  buyer_name         text,
+  buyer_phone        text,
+  guest_pin_hash     text,
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  confirmed_at       timestamptz,
+  ended_at           timestamptz,
+  UNIQUE (id, performance_id),
+  CHECK (expires_at > created_at),
+  CHECK ((status = 'confirmed') <= (reservation_number IS NOT NULL AND confirmed_at IS NOT NULL AND buyer_name IS NOT NULL)),
+  CHECK ((status IN ('cancelled', 'released', 'expired')) = (ended_at IS NOT NULL)),
+  -- a guest's confirmed reservation can always be found again by phone + PIN
+  CHECK (user_id IS NOT NULL OR confirmed_at IS NULL OR (buyer_phone IS NOT NULL AND guest_pin_hash IS NOT NULL))
+);
+-- The sweeper walks live holds in expiry order.
+CREATE INDEX reservations_expiring ON boxoffice.reservations (expires_at) WHERE status = 'hold';
+-- The per-customer limit counts a user's live reservations for one performance.
+CREATE INDEX reservations_live_by_user ON boxoffice.reservations (performance_id, user_id)
+  WHERE status IN ('hold', 'confirmed') AND user_id IS NOT NULL;
+CREATE INDEX reservations_by_user ON boxoffice.reservations (user_id, id) WHERE user_id IS NOT NULL;
+CREATE INDEX reservations_by_phone ON boxoffice.reservations (buyer_phone) WHERE buyer_phone IS NOT NULL;
+
+-- One row per seat that is claimed by a live (or not yet swept) reservation.
+-- The primary key is the double-booking guard.
+CREATE TABLE boxoffice.seat_claims (
+  seat_id        bigint PRIMARY KEY,
+  performance_id bigint NOT NULL,
+  reservation_id bigint NOT NULL,
+  FOREIGN KEY (seat_id, performance_id) REFERENCES boxoffice.seats (id, performance_id),
+  FOREIGN KEY (reservation_id, performance_id) REFERENCES boxoffice.reservations (id, performance_id)
+);
+CREATE INDEX seat_claims_reservation ON boxoffice.seat_claims (reservation_id);
+
+CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.venues FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
+CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.concerts FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
+CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.performances FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
+CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.users FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
+
+-- What a buyer gets back for a reservation: from hold, confirm, release,
+-- cancel and every read. hold_token is only ever filled in by hold().
+CREATE TYPE boxoffice.booking AS (
+  reservation_id     bigint,
+  reservation_number text,
+  status             text,
+  performance_id     bigint,
+  concert_title      text,
+  venue_name         text,
+  starts_at          timestamptz,
+  seats              jsonb,
+  total_amount       bigint,
+  expires_at         timestamptz,
+  hold_token         text,
+  buyer_name         text,
+  created_at         timestamptz,
+  confirmed_at       timestamptz,
+  ended_at           timestamptz
+);
+
+-- Every reservation as a booking. A hold past its expiry reads as expired.
+CREATE VIEW boxoffice._bookings AS
+SELECT r.id AS reservation_id,
+       r.reservation_number,
+       CASE WHEN r.status = 'hold' AND r.expires_at <= clock_timestamp() THEN 'expired'
+            ELSE r.status::text END AS status,
+       r.performance_id,
+       c.title AS concert_title,
+       v.name AS venue_name,
+       p.starts_at,
+       (SELECT jsonb_agg(jsonb_build_object('seat_id', s.id, 'section', s.section, 'row', s.row_number,
+                                            'number', s.seat_number, 'tier', t.label, 'price', s.price)
+                         ORDER BY s.section, s.row_number, s.seat_number)
+          FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id
+         WHERE s.id = ANY (r.seat_ids)) AS seats,
+       r.total_amount,
+       r.expires_at,
+       NULL::text AS hold_token,
+       r.buyer_name,
+       r.created_at,
+       r.confirmed_at,
+       CASE WHEN r.status = 'hold' AND r.expires_at <= clock_timestamp() THEN r.expires_at
+            ELSE r.ended_at END AS ended_at
+  FROM boxoffice.reservations r
+  JOIN boxoffice.performances p ON p.id = r.performance_id
+  JOIN boxoffice.concerts c ON c.id = p.concert_id
+  JOIN boxoffice.venues v ON v.id = p.venue_id;
+
+-- Every seat with its state at this instant.
+CREATE VIEW boxoffice._seat_states AS
+SELECT s.id AS seat_id, s.performance_id, s.section, s.row_number, s.seat_number, s.tier_id, s.price,
+       CASE WHEN r.status = 'confirmed' THEN 'sold'
+            WHEN r.status = 'hold' AND r.expires_at > clock_timestamp() THEN 'held'
+            ELSE 'available' END AS status
+  FROM boxoffice.seats s
+  LEFT JOIN boxoffice.seat_claims cl ON cl.seat_id = s.id
+  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id;
+
+-- Performances a buyer may see: live, of a published, live concert.
+CREATE VIEW boxoffice._visible_performances AS
+SELECT p.*,
+       p.status = 'scheduled' AND clock_timestamp() >= p.sales_opens_at AND clock_timestamp() < p.sales_closes_at AS on_sale
+  FROM boxoffice.performances p
+  JOIN boxoffice.concerts c ON c.id = p.concert_id
+ WHERE p.deleted_at IS NULL AND c.deleted_at IS NULL AND c.status = 'published';

@@ -1,0 +1,131 @@
+// confirm(reservation_id, user_id, hold_token, buyer_name, buyer_phone, guest_pin):
+// HOLD -> CONFIRMED, seats sold, a reservation number. Idempotent: confirming
+// a confirmed reservation returns it unchanged. Payment (a later step of the
+// product) belongs between the re-check under locks and the state change.
+#include <string>
+
+#include "buyer_input.hpp"
+#include "errors.hpp"
+#include "guard.hpp"
+#include "locks.hpp"
+#include "reservation.hpp"
+#include "spi.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+}
+
+namespace boxoffice {
+namespace {
+
+// BX-XXXX-XXXX: Crockford base32 of the id scrambled by an odd multiplier
+// (a bijection on the low 32 bits), so numbers are unique and not sequential.
+std::string reservation_number(int64_t id) {
+  static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  uint64_t low = static_cast<uint64_t>(id) & 0xffffffffu;
+  uint64_t mixed = ((low * 2654435761u) & 0xffffffffu) | ((static_cast<uint64_t>(id) >> 32) << 32);
+  std::string out = "BX-";
+  for (int i = 7; i >= 0; i--) {
+    out += alphabet[(mixed >> (5 * i)) & 31];
+    if (i == 4) out += '-';
+  }
+  return out;
+}
+
+// The error for a reservation that cannot be confirmed, or nothing if it can.
+void check_confirmable(const OwnedReservation& r) {
+  if (r.status == "expired" || r.hold_expired)
+    throw Error(sqlstate::hold_expired, "your seat hold has expired",
+                "The hold ended before confirmation; its seats may already be someone else's.",
+                "Please select seats again.");
+  if (r.status != "hold" && r.status != "confirmed")
+    throw Error(sqlstate::invalid_state, "reservation cannot be confirmed", "The reservation is " + r.status + ".",
+                "Make a new hold.");
+}
+
+struct Buyer {
+  std::optional<std::string> name, phone, pin;
+};
+
+Buyer buyer_details(FunctionCallInfo fcinfo, bool guest) {
+  Buyer b{arg_text(fcinfo, 3), arg_text(fcinfo, 4), arg_text(fcinfo, 5)};
+  if (b.name && b.name->find_first_not_of(" \t") == std::string::npos) b.name.reset();
+  if (guest) {
+    if (!b.name || !b.phone || !b.pin)
+      throw Error(sqlstate::buyer_details_required, "buyer details required",
+                  "A guest confirms with buyer_name, buyer_phone and guest_pin.",
+                  "The phone number and the 4-digit PIN find the reservation again with boxoffice.guest_lookup().");
+    check_pin(b.pin);
+  } else {
+    b.pin.reset();  // users find their reservations through their account
+  }
+  if (b.phone) b.phone = normalize_phone(b.phone);
+  return b;
+}
+
+Datum confirm(FunctionCallInfo fcinfo) {
+  std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
+  Owner owner{arg_int64(fcinfo, 1), arg_text(fcinfo, 2)};
+  SpiConnection spi;
+
+  OwnedReservation r = find_owned(reservation_id, owner);
+  if (r.status == "confirmed") return booking_result(fcinfo, spi, *reservation_id);
+  check_confirmable(r);
+  Buyer buyer = buyer_details(fcinfo, !r.user_id);
+
+  // Same lock order as hold: customer, then seats ascending. Owners wait.
+  uint32_t customer = r.user_id ? static_cast<uint32_t>(*r.user_id)
+                                : hash_bytes(reinterpret_cast<const unsigned char*>(buyer.phone->data()),
+                                             static_cast<int>(buyer.phone->size()));
+  lock(LockSpace::customer, customer_key(r.performance_id, customer));
+  lock_seats(r.seat_ids);
+
+  r = find_owned(reservation_id, owner);  // it may have changed while we waited
+  if (r.status == "confirmed") return booking_result(fcinfo, spi, *reservation_id);
+  check_confirmable(r);
+
+  if (!r.user_id) {
+    static Plan guest_seats(
+        "SELECT coalesce(sum(cardinality(seat_ids)), 0)::int8 FROM boxoffice.reservations"
+        " WHERE buyer_phone = $2 AND performance_id = $1 AND status = 'confirmed' AND user_id IS NULL",
+        {INT8OID, TEXTOID});
+    guest_seats.run(Args().bigint(r.performance_id).string(&*buyer.phone), 1);
+    int64_t already = Row(0).bigint(1);
+    if (already + static_cast<int64_t>(r.seat_ids.size()) > r.max_seats_per_customer)
+      throw Error(sqlstate::customer_limit_reached, "seat limit per customer reached",
+                  "This phone number already bought " + std::to_string(already) +
+                      " seats for this performance; the limit is " + std::to_string(r.max_seats_per_customer) +
+                      " per customer.",
+                  "Release this hold and choose fewer seats.");
+  }
+
+  static Plan confirm_hold(
+      "UPDATE boxoffice.reservations r"
+      "   SET status = 'confirmed', confirmed_at = clock_timestamp(), reservation_number = $2,"
+      "       buyer_name = coalesce($3, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id)),"
+      "       buyer_phone = $4, guest_pin_hash = boxoffice._hash_secret($5)"
+      " WHERE r.id = $1 AND r.status = 'hold' AND r.expires_at > clock_timestamp()",
+      {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
+  std::string number = reservation_number(*reservation_id);
+  const std::string* pin = buyer.pin ? &*buyer.pin : nullptr;
+  uint64_t updated = confirm_hold.run(Args()
+                                          .bigint(reservation_id)
+                                          .string(&number)
+                                          .string(buyer.name ? &*buyer.name : nullptr)
+                                          .string(buyer.phone ? &*buyer.phone : nullptr)
+                                          .string(pin));
+  if (updated == 0) {  // the hold ran out between the check and the update
+    check_confirmable(find_owned(reservation_id, owner));
+    throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed during confirmation");
+  }
+  return booking_result(fcinfo, spi, *reservation_id);
+}
+
+}  // namespace
+}  // namespace boxoffice
+
+extern "C" {
+PG_FUNCTION_INFO_V1(boxoffice_confirm);
+Datum boxoffice_confirm(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
+}

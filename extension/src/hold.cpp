@@ -1,0 +1,234 @@
+// hold(performance_id, seat_ids, user_id): all the seats or none.
+//
+// The order of work is what makes it safe and fast:
+//   1. check the input and the performance (no locks yet, nothing written);
+//   2. lock the customer key, then count the customer's seats;
+//   3. try-lock every seat in ascending id order: a seat another transaction
+//      is taking fails the hold at once, nobody queues;
+//   4. read the seats' claims under those locks; an expired claim is ended
+//      here and now (expiry never waits for the sweeper);
+//   5. write the reservation and one claim per seat. The claims' primary key
+//      would refuse a double booking even if steps 3-4 were wrong.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "errors.hpp"
+#include "guard.hpp"
+#include "locks.hpp"
+#include "reservation.hpp"
+#include "spi.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "port.h"
+}
+
+namespace boxoffice {
+namespace {
+
+struct Performance {
+  int32_t max_seats_per_hold;
+  int32_t max_seats_per_customer;
+  TimestampTz expires_at;
+};
+
+Performance performance_on_sale(std::optional<int64_t> performance_id) {
+  static Plan plan(
+      "SELECT CASE WHEN p.status <> 'scheduled' THEN 'cancelled'"
+      "            WHEN clock_timestamp() < p.sales_opens_at THEN 'not_open'"
+      "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"
+      "            ELSE 'on_sale' END,"
+      "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime,"
+      "       p.sales_opens_at::text, p.sales_closes_at::text"
+      "  FROM boxoffice._visible_performances p WHERE p.id = $1",
+      {INT8OID});
+  if (!performance_id || plan.run(Args().bigint(performance_id), 1) == 0)
+    throw Error(sqlstate::performance_not_found, "performance not found",
+                "There is no performance " + (performance_id ? std::to_string(*performance_id) : std::string("null")) +
+                    " on sale or announced.",
+                "List what is on sale with boxoffice.concerts().");
+  Row row(0);
+  std::string state = row.string(1);
+  if (state == "cancelled")
+    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale", "The performance has been cancelled.");
+  if (state == "not_open")
+    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale",
+                "Sales open at " + row.string(5) + ".", "Come back when sales open.");
+  if (state == "closed")
+    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale", "Sales closed at " + row.string(6) + ".");
+  return {row.integer(2), row.integer(3), row.timestamptz(4)};
+}
+
+// The seat ids, sorted, after rejecting empty, null and duplicate entries.
+std::vector<int64_t> requested_seats(FunctionCallInfo fcinfo) {
+  bool has_nulls;
+  std::vector<int64_t> seats = arg_int64_array(fcinfo, 1, &has_nulls);
+  if (has_nulls)
+    throw Error(sqlstate::invalid_argument, "seat ids must not be null", "The seat list contains a null.");
+  if (seats.empty())
+    throw Error(sqlstate::no_seats_requested, "no seats requested", "The seat list is empty.",
+                "Choose at least one seat from boxoffice.seat_map().");
+  std::sort(seats.begin(), seats.end());
+  std::vector<int64_t> duplicates;
+  for (size_t i = 1; i < seats.size(); i++)
+    if (seats[i] == seats[i - 1] && (duplicates.empty() || duplicates.back() != seats[i])) duplicates.push_back(seats[i]);
+  if (!duplicates.empty())
+    throw Error(sqlstate::duplicate_seats, "duplicate seats requested", "Seats listed more than once: " + join_ids(duplicates) + ".",
+                "List each seat once.");
+  return seats;
+}
+
+void check_customer_limit(int64_t performance_id, int64_t user_id, size_t wanted, int32_t limit) {
+  static Plan plan(
+      "SELECT (SELECT u.deleted_at IS NULL FROM boxoffice.users u WHERE u.id = $2),"
+      "       (SELECT coalesce(sum(cardinality(r.seat_ids)), 0)::int8 FROM boxoffice.reservations r"
+      "         WHERE r.performance_id = $1 AND r.user_id = $2 AND r.status IN ('hold', 'confirmed')"
+      "           AND (r.status = 'confirmed' OR r.expires_at > clock_timestamp()))",
+      {INT8OID, INT8OID});
+  // Serialise this customer's holds for this performance, so two parallel
+  // holds cannot both squeeze under the limit. Taken before any seat lock.
+  lock(LockSpace::customer, customer_key(performance_id, static_cast<uint32_t>(user_id)));
+  plan.run(Args().bigint(performance_id).bigint(user_id), 1);
+  Row row(0);
+  if (!row.boolean(1))
+    throw Error(sqlstate::user_not_found, "user not found", "There is no user " + std::to_string(user_id) + ".",
+                "Register with boxoffice.register_user(), or hold as a guest with user_id NULL.");
+  int64_t already = row.bigint(2);
+  if (already + static_cast<int64_t>(wanted) > limit)
+    throw Error(sqlstate::customer_limit_reached, "seat limit per customer reached",
+                "You already hold or bought " + std::to_string(already) + " seats for this performance; the limit is " +
+                    std::to_string(limit) + " per customer.",
+                "Release a hold or choose fewer seats.");
+}
+
+struct SeatRow {
+  int64_t id;
+  int64_t performance_id;
+  int64_t price;
+  std::string label;
+  std::optional<int64_t> claimed_by;
+  bool claim_live;
+};
+
+std::vector<SeatRow> read_seats(const std::vector<int64_t>& seat_ids) {
+  static Plan plan(
+      "SELECT s.id, s.performance_id, s.price, s.section || '-' || s.row_number || '-' || s.seat_number,"
+      "       cl.reservation_id,"
+      "       coalesce(r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp()), false)"
+      "  FROM boxoffice.seats s"
+      "  LEFT JOIN boxoffice.seat_claims cl ON cl.seat_id = s.id"
+      "  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
+      " WHERE s.id = ANY ($1) ORDER BY s.id",
+      {INT8ARRAYOID});
+  uint64_t n = plan.run(Args().bigint_array(seat_ids));
+  std::vector<SeatRow> rows;
+  rows.reserve(n);
+  for (uint64_t i = 0; i < n; i++) {
+    Row row(i);
+    SeatRow seat{row.bigint(1), row.bigint(2), row.bigint(3), row.string(4), std::nullopt, row.boolean(6)};
+    if (!row.is_null(5)) seat.claimed_by = row.bigint(5);
+    rows.push_back(std::move(seat));
+  }
+  return rows;
+}
+
+// Ends holds whose time is up and frees all their seats. Concurrent enders
+// (another hold, the sweeper) meet on the reservation's row lock; the loser
+// finds nothing left to do.
+void end_expired(const std::vector<int64_t>& reservation_ids) {
+  static Plan plan(
+      "WITH expired AS ("
+      "  UPDATE boxoffice.reservations SET status = 'expired', ended_at = expires_at"
+      "   WHERE id = ANY ($1) AND status = 'hold' AND expires_at <= clock_timestamp() RETURNING id)"
+      "DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM expired)",
+      {INT8ARRAYOID});
+  plan.run(Args().bigint_array(reservation_ids));
+}
+
+std::string new_hold_token() {
+  unsigned char bytes[16];
+  if (!pg_strong_random(bytes, sizeof bytes)) throw Error(ERRCODE_INTERNAL_ERROR, "could not generate a hold token");
+  static const char hex[] = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : bytes) {
+    token += hex[b >> 4];
+    token += hex[b & 15];
+  }
+  return token;
+}
+
+Datum hold(FunctionCallInfo fcinfo) {
+  std::optional<int64_t> performance_id = arg_int64(fcinfo, 0);
+  std::optional<int64_t> user_id = arg_int64(fcinfo, 2);
+  std::vector<int64_t> seat_ids = requested_seats(fcinfo);
+
+  SpiConnection spi;
+  Performance performance = performance_on_sale(performance_id);
+  if (seat_ids.size() > static_cast<size_t>(performance.max_seats_per_hold))
+    throw Error(sqlstate::too_many_seats, "too many seats requested",
+                "You asked for " + std::to_string(seat_ids.size()) + " seats; one hold may take at most " +
+                    std::to_string(performance.max_seats_per_hold) + ".",
+                "Choose fewer seats.");
+  if (user_id) check_customer_limit(*performance_id, *user_id, seat_ids.size(), performance.max_seats_per_customer);
+
+  std::vector<int64_t> busy = try_lock_seats(seat_ids);
+  std::vector<SeatRow> seats = read_seats(seat_ids);
+
+  std::vector<int64_t> foreign;  // unknown, or of another performance
+  {
+    size_t j = 0;
+    for (int64_t id : seat_ids) {
+      while (j < seats.size() && seats[j].id < id) j++;
+      if (j == seats.size() || seats[j].id != id || seats[j].performance_id != *performance_id) foreign.push_back(id);
+    }
+  }
+  if (!foreign.empty())
+    throw Error(sqlstate::seats_not_in_performance, "seats not in this performance",
+                "Seats " + join_ids(foreign) + " do not exist in performance " + std::to_string(*performance_id) + ".",
+                "Take seat ids from boxoffice.seat_map() of this performance.");
+
+  std::string unavailable;
+  std::vector<int64_t> expired_holds;
+  int64_t total = 0;
+  for (const SeatRow& seat : seats) {
+    bool taken = seat.claim_live || std::binary_search(busy.begin(), busy.end(), seat.id);
+    if (taken) unavailable += (unavailable.empty() ? "" : ", ") + seat.label + " (" + std::to_string(seat.id) + ")";
+    else if (seat.claimed_by) expired_holds.push_back(*seat.claimed_by);
+    total += seat.price;
+  }
+  if (!unavailable.empty())
+    throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
+                "Not available: " + unavailable + ". Nothing was held.",
+                "Choose again from the current seat map (boxoffice.seat_map).");
+  if (!expired_holds.empty()) end_expired(expired_holds);
+
+  static Plan insert_reservation(
+      "INSERT INTO boxoffice.reservations (performance_id, user_id, seat_ids, total_amount, hold_token_hash, expires_at)"
+      " VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), $6) RETURNING id",
+      {INT8OID, INT8OID, INT8ARRAYOID, INT8OID, TEXTOID, TIMESTAMPTZOID});
+  static Plan insert_claims(
+      "INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id)"
+      " SELECT unnest($1::int8[]), $2, $3",
+      {INT8ARRAYOID, INT8OID, INT8OID});
+
+  std::string token = new_hold_token();
+  insert_reservation.run(Args()
+                             .bigint(performance_id)
+                             .bigint(user_id)
+                             .bigint_array(seat_ids)
+                             .bigint(total)
+                             .string(&token)
+                             .timestamptz(performance.expires_at));
+  int64_t reservation_id = Row(0).bigint(1);
+  insert_claims.run(Args().bigint_array(seat_ids).bigint(performance_id).bigint(reservation_id));
+  return booking_result(fcinfo, spi, reservation_id, &token);
+}
+
+}  // namespace
+}  // namespace boxoffice
+
+extern "C" {
+PG_FUNCTION_INFO_V1(boxoffice_hold);
+Datum boxoffice_hold(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
+}

@@ -1,0 +1,23 @@
+// The loadable module: magic block and configuration parameters.
+#include "settings.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+namespace boxoffice::settings {
+int sweep_batch_size = 500;
+}
+
+extern "C" void _PG_init(void) {
+  DefineCustomIntVariable("boxoffice.sweep_batch_size", "Holds that sweep() expires per statement.",
+                          "Smaller batches hold row locks for less time; larger ones sweep faster.",
+                          &boxoffice::settings::sweep_batch_size, 500, 1, 100000, PGC_USERSET, 0, nullptr, nullptr,
+                          nullptr);
+  MarkGUCPrefixReserved("boxoffice");
+}

@@ -1,0 +1,71 @@
+// release(reservation_id, user_id, hold_token): give a hold's seats back.
+// cancel(reservation_id, user_id, hold_token): end a hold or a confirmed
+// reservation; its seats are available at once.
+// Both are idempotent: a reservation that already ended is returned as it is.
+#include <string>
+
+#include "errors.hpp"
+#include "guard.hpp"
+#include "locks.hpp"
+#include "reservation.hpp"
+#include "spi.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+}
+
+namespace boxoffice {
+namespace {
+
+enum class Ending { released, cancelled };
+
+bool has_ended(const OwnedReservation& r) { return r.status != "hold" && r.status != "confirmed"; }
+
+void check_endable(const OwnedReservation& r, Ending ending) {
+  if (ending == Ending::released && r.status == "confirmed")
+    throw Error(sqlstate::invalid_state, "reservation is confirmed",
+                "A confirmed reservation is not a hold and cannot be released.", "Use boxoffice.cancel() instead.");
+}
+
+Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
+  std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
+  Owner owner{arg_int64(fcinfo, 1), arg_text(fcinfo, 2)};
+  SpiConnection spi;
+
+  OwnedReservation r = find_owned(reservation_id, owner);
+  if (has_ended(r)) return booking_result(fcinfo, spi, *reservation_id);
+  check_endable(r, ending);
+
+  lock_seats(r.seat_ids);  // waits for a hold or confirm in flight on these seats
+  r = find_owned(reservation_id, owner);
+  if (has_ended(r)) return booking_result(fcinfo, spi, *reservation_id);
+  check_endable(r, ending);
+
+  // A hold whose time is up ends as expired, whatever the caller asked.
+  static Plan end(
+      "WITH t AS (SELECT clock_timestamp() AS at),"
+      " ended AS ("
+      "  UPDATE boxoffice.reservations r"
+      "     SET status = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN 'expired'"
+      "                       ELSE $2::boxoffice.reservation_status END,"
+      "         ended_at = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN r.expires_at ELSE t.at END"
+      "    FROM t WHERE r.id = $1 AND r.status IN ('hold', 'confirmed') RETURNING r.id)"
+      "DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended)",
+      {INT8OID, TEXTOID});
+  std::string target = ending == Ending::released ? "released" : "cancelled";
+  end.run(Args().bigint(reservation_id).string(&target));
+  return booking_result(fcinfo, spi, *reservation_id);
+}
+
+Datum release(FunctionCallInfo fcinfo) { return end_reservation(fcinfo, Ending::released); }
+Datum cancel(FunctionCallInfo fcinfo) { return end_reservation(fcinfo, Ending::cancelled); }
+
+}  // namespace
+}  // namespace boxoffice
+
+extern "C" {
+PG_FUNCTION_INFO_V1(boxoffice_release);
+Datum boxoffice_release(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::release); }
+PG_FUNCTION_INFO_V1(boxoffice_cancel);
+Datum boxoffice_cancel(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::cancel); }
+}

@@ -1,0 +1,142 @@
+#include "spi.hpp"
+
+#include "guard.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+}
+
+namespace boxoffice {
+
+SpiConnection::SpiConnection()
+    : caller_context_(CurrentMemoryContext), uncaught_at_start_(std::uncaught_exceptions()) {
+  int rc = pg_call([] { return SPI_connect(); });
+  if (rc != SPI_OK_CONNECT) throw Error(ERRCODE_INTERNAL_ERROR, "SPI_connect failed", SPI_result_code_string(rc));
+}
+
+SpiConnection::~SpiConnection() {
+  if (std::uncaught_exceptions() > uncaught_at_start_) return;  // the abort cleans up
+  SPI_finish();  // does not raise for a connected procedure
+}
+
+Args& Args::push(Datum d, bool isnull) {
+  values_.push_back(d);
+  nulls_.push_back(isnull ? 'n' : ' ');
+  return *this;
+}
+
+Args& Args::bigint(std::optional<int64_t> v) { return push(v ? Int64GetDatum(*v) : Datum(0), !v); }
+
+Args& Args::integer(int32_t v) { return push(Int32GetDatum(v), false); }
+
+Args& Args::timestamptz(TimestampTz v) { return push(TimestampTzGetDatum(v), false); }
+
+Args& Args::string(const std::string* v) {
+  if (v == nullptr) return push(Datum(0), true);
+  const std::string& s = *v;
+  Datum d = pg_call([&] { return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size()))); });
+  return push(d, false);
+}
+
+Args& Args::bigint_array(const std::vector<int64_t>& v) {
+  const int64_t* data = v.data();
+  int n = static_cast<int>(v.size());
+  Datum d = pg_call([&] {
+    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+    for (int i = 0; i < n; i++) elems[i] = Int64GetDatum(data[i]);
+    return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(::int64), true, TYPALIGN_DOUBLE));
+  });
+  return push(d, false);
+}
+
+uint64_t Plan::run(const Args& args, long max_rows) {
+  if (plan_ == nullptr) {
+    SPIPlanPtr prepared = pg_call([&] {
+      SPIPlanPtr p = SPI_prepare(sql_, static_cast<int>(argtypes_.size()), argtypes_.data());
+      if (p != nullptr) SPI_keepplan(p);
+      return p;
+    });
+    if (prepared == nullptr)
+      throw Error(ERRCODE_INTERNAL_ERROR, "could not prepare a boxoffice statement", SPI_result_code_string(SPI_result));
+    plan_ = prepared;
+  }
+  int rc = pg_call([&] {
+    return SPI_execute_plan(plan_, const_cast<Datum*>(args.values()), args.nulls(), false, max_rows);
+  });
+  if (rc < 0) throw Error(ERRCODE_INTERNAL_ERROR, "a boxoffice statement failed", SPI_result_code_string(rc));
+  return SPI_processed;
+}
+
+Datum Row::datum(int col, bool* isnull) const {
+  if (SPI_tuptable == nullptr || i_ >= SPI_processed)
+    throw Error(ERRCODE_INTERNAL_ERROR, "boxoffice read a row that does not exist");
+  return SPI_getbinval(SPI_tuptable->vals[i_], SPI_tuptable->tupdesc, col, isnull);
+}
+
+bool Row::is_null(int col) const {
+  bool isnull;
+  datum(col, &isnull);
+  return isnull;
+}
+
+int64_t Row::bigint(int col) const {
+  bool isnull;
+  Datum d = datum(col, &isnull);
+  return isnull ? 0 : DatumGetInt64(d);
+}
+
+int32_t Row::integer(int col) const {
+  bool isnull;
+  Datum d = datum(col, &isnull);
+  return isnull ? 0 : DatumGetInt32(d);
+}
+
+bool Row::boolean(int col) const {
+  bool isnull;
+  Datum d = datum(col, &isnull);
+  return !isnull && DatumGetBool(d);
+}
+
+TimestampTz Row::timestamptz(int col) const {
+  bool isnull;
+  Datum d = datum(col, &isnull);
+  return isnull ? 0 : DatumGetTimestampTz(d);
+}
+
+std::string Row::string(int col) const {
+  bool isnull;
+  Datum d = datum(col, &isnull);
+  if (isnull) return {};
+  // Output through the column's type, so enums and numbers read as text too.
+  Oid type = SPI_gettypeid(SPI_tuptable->tupdesc, col);
+  char* s = pg_call([&] {
+    Oid out;
+    bool varlena;
+    getTypeOutputInfo(type, &out, &varlena);
+    return OidOutputFunctionCall(out, d);
+  });
+  return std::string(s);
+}
+
+std::vector<int64_t> Row::bigint_array(int col) const {
+  bool isnull;
+  Datum d = datum(col, &isnull);
+  if (isnull) return {};
+  Datum* elems = nullptr;
+  bool* elem_nulls = nullptr;
+  int n = 0;
+  pg_call([&] {
+    deconstruct_array(DatumGetArrayTypeP(d), INT8OID, sizeof(::int64), true, TYPALIGN_DOUBLE, &elems, &elem_nulls, &n);
+  });
+  std::vector<int64_t> out;
+  out.reserve(n);
+  for (int i = 0; i < n; i++)
+    if (!elem_nulls[i]) out.push_back(DatumGetInt64(elems[i]));
+  return out;
+}
+
+}  // namespace boxoffice

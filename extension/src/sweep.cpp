@@ -1,0 +1,69 @@
+// sweep(max_holds): marks expired holds EXPIRED and deletes their claims, in
+// batches of boxoffice.sweep_batch_size, skipping rows another transaction
+// has locked (they are being confirmed, cancelled or swept right now).
+// Correctness never depends on it: an expired hold is free the moment it
+// expires. pg_cron runs it every minute to keep the tables tidy.
+#include <algorithm>
+
+#include "guard.hpp"
+#include "settings.hpp"
+#include "spi.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+}
+
+namespace boxoffice {
+namespace {
+
+Datum sweep(FunctionCallInfo fcinfo) {
+  int64_t max_holds = PG_ARGISNULL(0) ? 10000 : PG_GETARG_INT32(0);
+  if (max_holds < 1) max_holds = 1;
+  static Plan batch(
+      "WITH due AS ("
+      "  SELECT id, expires_at FROM boxoffice.reservations"
+      "   WHERE status = 'hold' AND expires_at <= clock_timestamp()"
+      "   ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),"
+      " expired AS ("
+      "  UPDATE boxoffice.reservations r SET status = 'expired', ended_at = due.expires_at"
+      "    FROM due WHERE r.id = due.id RETURNING r.id),"
+      " freed AS ("
+      "  DELETE FROM boxoffice.seat_claims c USING expired e WHERE c.reservation_id = e.id RETURNING c.seat_id)"
+      "SELECT (SELECT count(*) FROM expired), (SELECT count(*) FROM freed)",
+      {INT4OID});
+
+  int64_t expired = 0, freed = 0, batches = 0;
+  SpiConnection spi;
+  while (expired < max_holds) {
+    int32_t size = static_cast<int32_t>(std::min<int64_t>(settings::sweep_batch_size, max_holds - expired));
+    batch.run(Args().integer(size), 1);
+    Row row(0);
+    int64_t n = row.bigint(1);
+    expired += n;
+    freed += row.bigint(2);
+    if (n > 0) batches++;
+    if (n < size) break;
+  }
+
+  MemoryContext caller = spi.caller_context();
+  return pg_call([&] {
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "sweep must return a row");
+    Datum values[3] = {Int64GetDatum(expired), Int64GetDatum(freed), Int64GetDatum(batches)};
+    bool nulls[3] = {false, false, false};
+    MemoryContext previous = MemoryContextSwitchTo(caller);
+    HeapTuple tuple = heap_form_tuple(BlessTupleDesc(desc), values, nulls);
+    MemoryContextSwitchTo(previous);
+    return HeapTupleGetDatum(tuple);
+  });
+}
+
+}  // namespace
+}  // namespace boxoffice
+
+extern "C" {
+PG_FUNCTION_INFO_V1(boxoffice_sweep);
+Datum boxoffice_sweep(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::sweep); }
+}
