@@ -133,11 +133,13 @@ CREATE TABLE boxoffice.reservations (
   confirmed_at       timestamptz,
   ended_at           timestamptz,
   UNIQUE (id, performance_id),
-  CHECK (expires_at > created_at),
-  CHECK ((status = 'confirmed') <= (reservation_number IS NOT NULL AND confirmed_at IS NOT NULL AND buyer_name IS NOT NULL)),
-  CHECK ((status IN ('cancelled', 'released', 'expired')) = (ended_at IS NOT NULL)),
+  CONSTRAINT expires_after_creation CHECK (expires_at > created_at),
+  CONSTRAINT confirmed_has_number_and_buyer
+    CHECK ((status = 'confirmed') <= (reservation_number IS NOT NULL AND confirmed_at IS NOT NULL AND buyer_name IS NOT NULL)),
+  CONSTRAINT ended_has_ended_at CHECK ((status IN ('cancelled', 'released', 'expired')) = (ended_at IS NOT NULL)),
   -- a guest's confirmed reservation can always be found again by phone + PIN
-  CHECK (user_id IS NOT NULL OR confirmed_at IS NULL OR (buyer_phone IS NOT NULL AND guest_pin_hash IS NOT NULL))
+  CONSTRAINT guest_can_look_up
+    CHECK (user_id IS NOT NULL OR confirmed_at IS NULL OR (buyer_phone IS NOT NULL AND guest_pin_hash IS NOT NULL))
 );
 -- The sweeper walks live holds in expiry order.
 CREATE INDEX reservations_expiring ON boxoffice.reservations (expires_at) WHERE status = 'hold';

@@ -185,7 +185,7 @@ Datum hold(FunctionCallInfo fcinfo) {
   }
   if (!foreign.empty())
     throw Error(sqlstate::seats_not_in_performance, "seats not in this performance",
-                "Seats " + join_ids(foreign) + " do not exist in performance " + std::to_string(*performance_id) + ".",
+                "Performance " + std::to_string(*performance_id) + " has no seats with ids " + join_ids(foreign) + ".",
                 "Take seat ids from boxoffice.seat_map() of this performance.");
 
   std::string unavailable;

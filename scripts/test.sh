@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make test`: builds and installs the extension, starts a throw-away
+# PostgreSQL 15 with pg_cron, and runs every suite in it:
+#   pg_regress (sql/ + expected/), isolation (specs/), pgTAP (test/pgtap/),
+#   and the stress test (test/stress/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build-install.sh
+exec pg_virtualenv -v 15 \
+  -o shared_preload_libraries=pg_cron \
+  -o cron.database_name=boxoffice_test \
+  -o max_connections=120 \
+  -o timezone=UTC \
+  bash scripts/test-suites.sh

@@ -1,0 +1,28 @@
+-- Registered users: registration, password check, bcrypt storage.
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+
+INSERT INTO t.fixtures SELECT 'alice', boxoffice.register_user('Alice@Example.com', 'Alice Kim', 'alice-password');
+INSERT INTO t.fixtures SELECT 'bob', boxoffice.register_user('bob@example.com', 'Bob Lee', 'bob-password');
+INSERT INTO t.fixtures SELECT 'carol', boxoffice.register_user('carol@example.com', 'Carol Park', 'carol-password');
+SELECT email, name, password_hash LIKE '$2a$08$%' AS bcrypt, password_hash <> 'alice-password' AS not_plain
+  FROM boxoffice.users ORDER BY id;
+
+SELECT boxoffice.register_user('ALICE@example.com', 'Another Alice', 'whatever-pass');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.register_user('not-an-email', 'X', 'whatever-pass');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.register_user('x@example.com', '', 'whatever-pass');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.register_user('x@example.com', 'X', 'short');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS users FROM boxoffice.users;
+
+SELECT boxoffice.verify_password('alice@example.com', 'alice-password') = t.id('alice') AS alice_logs_in;
+SELECT boxoffice.verify_password('ALICE@EXAMPLE.COM', 'alice-password') = t.id('alice') AS case_insensitive_email;
+SELECT boxoffice.verify_password('alice@example.com', 'wrong-password');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.verify_password('nobody@example.com', 'alice-password');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.verify_password(NULL, NULL);
+\echo :LAST_ERROR_SQLSTATE

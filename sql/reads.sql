@@ -1,0 +1,65 @@
+-- Buyers' reads: concerts with availability, seat map, own reservations,
+-- guest lookup.
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+
+SELECT concert_id = t.id('show') AS is_show, title, artist, poster_url, jsonb_array_length(performances) AS performances
+  FROM boxoffice.concerts();
+-- each performance with seat counts; cancelled ones are listed, not on sale
+SELECT p ->> 'venue' AS venue, (p ->> 'on_sale')::boolean AS on_sale, p ->> 'status' AS status,
+       (p ->> 'total')::int AS total, (p ->> 'available')::int + (p ->> 'held')::int + (p ->> 'sold')::int AS adds_up,
+       p ->> 'max_seats_per_hold' AS per_hold, p ->> 'hold_lifetime_seconds' AS hold_seconds
+  FROM boxoffice.concert(t.id('show')) c, jsonb_array_elements(c.performances) p
+ ORDER BY p ->> 'starts_at';
+SELECT boxoffice.concert(t.id('partial'));  -- a draft is not shown
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.concert(999999);
+\echo :LAST_ERROR_SQLSTATE
+
+-- availability per tier at this instant (p1: alice bought A-1-1..2 and holds C-1-1..2, all SPECIAL;
+-- a guest holds B-2-10, ADVANCED, and bought D-4-19..20, REGULAR)
+SELECT * FROM boxoffice.availability(t.id('p1'));
+SELECT boxoffice.availability(t.id('p_draft'));
+\echo :LAST_ERROR_SQLSTATE
+
+-- the seat map: every seat, with tier, price and status
+SELECT count(*) AS seats, count(DISTINCT seat_id) AS distinct_seats FROM boxoffice.seat_map(t.id('p1'));
+SELECT section, row_number, seat_number, tier, price, status FROM boxoffice.seat_map(t.id('p1'))
+ WHERE (section, row_number) IN (('A', 1), ('D', 4)) AND seat_number IN (1, 2, 3, 4, 8, 16, 19, 20)
+ ORDER BY section, row_number, seat_number;
+SELECT status, count(*) FROM boxoffice.seat_map(t.id('p1')) GROUP BY status ORDER BY status;
+SELECT boxoffice.seat_map(999999);
+\echo :LAST_ERROR_SQLSTATE
+
+-- my reservations: newest first, only mine
+SELECT status, total_amount, jsonb_array_length(seats) AS seats, reservation_number IS NOT NULL AS has_number
+  FROM boxoffice.my_reservations(t.id('alice'));
+SELECT count(*) AS carol_sees FROM boxoffice.my_reservations(t.id('carol'));
+SELECT count(*) AS nobody_sees FROM boxoffice.my_reservations(999999);
+
+-- one reservation: for its owner only
+SELECT id AS alice_res FROM boxoffice.reservations WHERE user_id = t.id('alice') AND status = 'confirmed' \gset
+SELECT status, concert_title, venue_name, seats -> 0 ->> 'tier' AS tier, buyer_name
+  FROM boxoffice.reservation(:alice_res, t.id('alice'));
+SELECT boxoffice.reservation(:alice_res, t.id('bob'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.reservation(:alice_res);
+\echo :LAST_ERROR_SQLSTATE
+
+-- guest lookup by phone + PIN
+SELECT status, buyer_name, total_amount, jsonb_array_length(seats) AS seats
+  FROM boxoffice.guest_lookup('010-1234-5678', '1234');
+SELECT count(*) FROM boxoffice.guest_lookup('01012345678', '1234');  -- any formatting of the same number
+SELECT boxoffice.guest_lookup('010-1234-5678', '4321');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.guest_lookup('010-9999-9999', '1234');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.guest_lookup('12345', '1234');
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.guest_lookup('010-1234-5678', '12345');
+\echo :LAST_ERROR_SQLSTATE
+-- a user's reservation is never found by guest lookup, even with the same phone
+SELECT count(*) FROM boxoffice.guest_lookup('01011112222', '1234');
+\echo :LAST_ERROR_SQLSTATE
+
+SELECT sqlstate, name FROM boxoffice.error_codes ORDER BY sqlstate;
