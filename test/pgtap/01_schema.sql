@@ -1,0 +1,55 @@
+-- Structure: tables, keys, constraints and the indexes the engine relies on.
+BEGIN;
+SELECT plan(37);
+
+SELECT has_schema('boxoffice');
+SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims']);
+
+-- the double-booking guard: one claim per seat, by primary key
+SELECT col_is_pk('boxoffice', 'seat_claims', ARRAY['seat_id'], 'a seat has at most one claim');
+SELECT fk_ok('boxoffice', 'seat_claims', ARRAY['seat_id', 'performance_id'], 'boxoffice', 'seats', ARRAY['id', 'performance_id']);
+SELECT fk_ok('boxoffice', 'seat_claims', ARRAY['reservation_id', 'performance_id'], 'boxoffice', 'reservations', ARRAY['id', 'performance_id']);
+SELECT has_index('boxoffice', 'seat_claims', 'seat_claims_reservation', ARRAY['reservation_id']);
+
+-- inventory
+SELECT col_is_unique('boxoffice', 'seats', ARRAY['performance_id', 'section', 'row_number', 'seat_number'], 'one row per seat position');
+SELECT col_not_null('boxoffice', 'seats', 'price', 'every seat has a price');
+SELECT col_type_is('boxoffice', 'seats', 'price', 'bigint', 'prices are whole won');
+SELECT col_is_unique('boxoffice', 'price_tiers', ARRAY['concert_id', 'label'], 'tier labels are unique per concert');
+
+-- reservations: states, constraints, partial indexes for the sweeper and the per-customer limit
+SELECT enum_has_labels('boxoffice', 'reservation_status', ARRAY['hold', 'confirmed', 'cancelled', 'released', 'expired']);
+SELECT enum_has_labels('boxoffice', 'concert_status', ARRAY['draft', 'published', 'archived']);
+SELECT col_type_is('boxoffice', 'reservations', 'status', 'boxoffice', 'reservation_status', 'status is the enum');
+SELECT col_is_unique('boxoffice', 'reservations', ARRAY['reservation_number'], 'reservation numbers are unique');
+SELECT col_type_is('boxoffice', 'reservations', 'hold_token_hash', 'bytea', 'only a hash of the hold token is kept');
+SELECT has_check('boxoffice', 'reservations', 'reservations have check constraints');
+SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'confirmed_has_number_and_buyer'), 'confirmed reservations need a number and a buyer');
+SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'ended_has_ended_at'), 'ended reservations need ended_at');
+SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'guest_can_look_up'), 'confirmed guest reservations keep phone and PIN hash');
+SELECT has_index('boxoffice', 'reservations', 'reservations_expiring', ARRAY['expires_at']);
+SELECT is(pg_get_expr(indpred, indrelid), '(status = ''hold''::boxoffice.reservation_status)', 'the sweeper index covers live holds only')
+  FROM pg_index WHERE indexrelid = 'boxoffice.reservations_expiring'::regclass;
+SELECT has_index('boxoffice', 'reservations', 'reservations_live_by_user', ARRAY['performance_id', 'user_id']);
+SELECT ok((SELECT indpred IS NOT NULL FROM pg_index WHERE indexrelid = 'boxoffice.reservations_live_by_user'::regclass),
+          'the per-customer index is partial');
+SELECT has_index('boxoffice', 'reservations', 'reservations_by_phone', ARRAY['buyer_phone']);
+
+-- catalog
+SELECT col_is_pk('boxoffice', 'venues', ARRAY['id'], 'venues have an id');
+SELECT col_type_is('boxoffice', 'venues', 'capacity', 'integer', 'capacity is derived from the layout');
+SELECT has_column('boxoffice', 'venues', 'deleted_at', 'venues are soft-deleted');
+SELECT has_column('boxoffice', 'concerts', 'deleted_at', 'concerts are soft-deleted');
+SELECT has_column('boxoffice', 'performances', 'deleted_at', 'performances are soft-deleted');
+SELECT is((SELECT column_default FROM information_schema.columns WHERE table_schema = 'boxoffice' AND table_name = 'performances' AND column_name = 'hold_lifetime'), '''00:05:00''::interval', 'holds last 5 minutes by default');
+SELECT col_default_is('boxoffice', 'performances', 'max_seats_per_hold', 4, 'at most 4 seats per hold by default');
+SELECT col_default_is('boxoffice', 'performances', 'max_seats_per_customer', 4, 'at most 4 seats per customer by default');
+SELECT has_trigger('boxoffice', 'concerts', 'touch', 'concerts keep updated_at current');
+SELECT has_index('boxoffice', 'users', 'users_email', 'one live account per email');
+SELECT has_index('boxoffice', 'concerts', 'concerts_published', 'published concerts are indexed');
+
+SELECT has_view('boxoffice', 'error_codes', 'the error catalogue is a view');
+SELECT is((SELECT count(*)::int FROM boxoffice.error_codes WHERE sqlstate ~ '^TK[0-9]{3}$'), 21, 'every error code is in class TK');
+
+SELECT * FROM finish();
+ROLLBACK;
