@@ -1,0 +1,29 @@
+-- Same data for both systems: one 320-seat venue (seed 003's KSPO DOME) and
+-- 101 shows of it: 100 for the uncontended workload, the last one for the
+-- hot workload. The pgbench scripts address a seat by arithmetic,
+--   seat id = first seat id + show * 320 + row * 20 + column,
+-- so this file checks that the ids really are laid out that way.
+\set ON_ERROR_STOP on
+
+-- boxoffice
+SELECT boxoffice.create_venue('KSPO DOME', '424 Olympic-ro, Songpa-gu, Seoul', ARRAY['A','B','C','D'], 4, 20) AS venue \gset
+SELECT boxoffice.create_concert('Bench Concert', 'Bench Artist') AS concert \gset
+SELECT boxoffice.add_price_tier(:concert, 'SPECIAL', 250000, 1, 3),
+       boxoffice.add_price_tier(:concert, 'PREMIUM', 190000, 4, 7),
+       boxoffice.add_price_tier(:concert, 'ADVANCED', 170000, 8, 15),
+       boxoffice.add_price_tier(:concert, 'REGULAR', 140000, 16, 20);
+SELECT boxoffice.publish_concert(:concert);
+SELECT count(boxoffice.create_performance(:concert, :venue, date_trunc('day', now()) + make_interval(days => 30 + i, hours => 19),
+                                          max_seats_per_customer => 1000))
+  FROM generate_series(0, 100) i;
+
+-- seed-style baseline
+INSERT INTO seedstyle.venues (name, address, section_count, rows_per_section, columns_per_section)
+VALUES ('KSPO DOME', '424 Olympic-ro, Songpa-gu, Seoul', 4, 4, 20) RETURNING id AS ss_venue \gset
+INSERT INTO seedstyle.seat_grades (venue_id, name, price, row_start, row_end)
+VALUES (:ss_venue, 'SPECIAL', 250000, 1, 3), (:ss_venue, 'PREMIUM', 190000, 4, 7),
+       (:ss_venue, 'ADVANCED', 170000, 8, 15), (:ss_venue, 'REGULAR', 140000, 16, 20);
+SELECT count(seedstyle.generate_seats_for_concert(id))
+  FROM (INSERT INTO seedstyle.concerts (venue_id, name, date)
+        SELECT :ss_venue, 'Bench Concert', date_trunc('day', now()) + make_interval(days => 30 + i, hours => 19)
+          FROM generate_series(0, 100) i ORDER BY i RETURNING id) c;
