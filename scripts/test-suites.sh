@@ -1,22 +1,39 @@
 #!/usr/bin/env bash
-# Runs inside the throw-away cluster of scripts/test.sh (PG* variables set).
+# Runs inside the throw-away cluster of scripts/test.sh (PG* variables set):
+# pg_regress and isolation (make installcheck), pgTAP (pg_prove), stress.
+# Ends with one line counting every test: "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-passed=0 failed=0
-suite() {
-  local name=$1; shift
-  echo "=== $name"
-  if "$@"; then passed=$((passed + 1)); echo "=== $name: ok"
-  else failed=$((failed + 1)); echo "=== $name: FAILED"; fi
+log=$(mktemp -d)
+passed=0 failed=0 broken=0
+tally() {  # log file, pattern of a passed test, pattern of a failed test
+  local p f
+  p=$(grep -cE "$2" "$1"); f=$(grep -cE "$3" "$1")
+  passed=$((passed + p)); failed=$((failed + f))
 }
-suite "pg_regress and isolation" bash -c 'make -s installcheck || { for f in build/regress/regression.diffs build/isolation/regression.diffs; do [ -s "$f" ] && { echo "--- $f"; head -300 "$f"; }; done; exit 1; }'
+run() {  # name, log file, command...
+  local name=$1 out=$2; shift 2
+  echo "=== $name"
+  if "$@" 2>&1 | tee "$out"; then echo "=== $name: ok"; else echo "=== $name: FAILED"; broken=$((broken + 1)); fi
+}
+
+run "pg_regress + isolation" "$log/installcheck" make -s installcheck
+for f in build/regress/regression.diffs build/isolation/regression.diffs; do
+  [ -s "$f" ] && { echo "--- $f"; head -300 "$f"; }
+done
+tally "$log/installcheck" '^(test| ) .* \.\.\. ok ' '\.\.\. FAILED'
 
 createdb boxoffice_test
 psql -q -d boxoffice_test -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pg_cron; CREATE EXTENSION pgtap; CREATE EXTENSION boxoffice CASCADE;'
-suite "pgTAP" pg_prove -d boxoffice_test --ext .sql test/pgtap/
-suite "stress" bash test/stress/run.sh boxoffice_test
+run "pgTAP" "$log/pgtap" pg_prove --verbose -d boxoffice_test --ext .sql test/pgtap/
+tally "$log/pgtap" '^ok [0-9]' '^not ok [0-9]'
 
+run "stress" "$log/stress" bash test/stress/run.sh boxoffice_test
+tally "$log/stress" '^ok: ' '^FAIL: '
+
+rm -rf "$log"
 echo
-echo "suites: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$broken" -gt 0 ] && [ "$failed" -eq 0 ] && failed=$broken  # a suite that broke before counting
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$broken" -eq 0 ]

@@ -11,7 +11,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
   -- a seat in two live reservations
   SELECT 'seat_claimed_twice', 'seat ' || seat_id, 'live reservations ' || string_agg(id::text, ', ' ORDER BY id)
     FROM (SELECT r.id, unnest(r.seat_ids) AS seat_id FROM reservations r
-           WHERE r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp())) live
+           WHERE r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > statement_timestamp())) live
    GROUP BY seat_id HAVING count(*) > 1
   UNION ALL
   -- a claim whose reservation no longer holds seats (ended, or not listing it)

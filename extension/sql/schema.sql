@@ -6,7 +6,9 @@
 -- (seat_claims' primary key), so no code path, buggy or not, and no manual
 -- UPDATE can sell a seat twice. A claim's meaning (held or sold) comes from its
 -- reservation's status, and a hold whose expires_at has passed counts as free
--- for every reader and writer: the sweeper only tidies up.
+-- for every reader and writer: the sweeper only tidies up. Readers judge
+-- expiry at the start of their statement (statement_timestamp), so one read is
+-- consistent with itself; writers judge at clock_timestamp, under their locks.
 -- ============================================================================
 
 CREATE TYPE boxoffice.concert_status AS ENUM ('draft', 'published', 'archived');
@@ -189,7 +191,7 @@ CREATE TYPE boxoffice.booking AS (
 CREATE VIEW boxoffice._bookings AS
 SELECT r.id AS reservation_id,
        r.reservation_number,
-       CASE WHEN r.status = 'hold' AND r.expires_at <= clock_timestamp() THEN 'expired'
+       CASE WHEN r.status = 'hold' AND r.expires_at <= statement_timestamp() THEN 'expired'
             ELSE r.status::text END AS status,
        r.performance_id,
        c.title AS concert_title,
@@ -206,7 +208,7 @@ SELECT r.id AS reservation_id,
        r.buyer_name,
        r.created_at,
        r.confirmed_at,
-       CASE WHEN r.status = 'hold' AND r.expires_at <= clock_timestamp() THEN r.expires_at
+       CASE WHEN r.status = 'hold' AND r.expires_at <= statement_timestamp() THEN r.expires_at
             ELSE r.ended_at END AS ended_at
   FROM boxoffice.reservations r
   JOIN boxoffice.performances p ON p.id = r.performance_id
@@ -217,7 +219,7 @@ SELECT r.id AS reservation_id,
 CREATE VIEW boxoffice._seat_states AS
 SELECT s.id AS seat_id, s.performance_id, s.section, s.row_number, s.seat_number, s.tier_id, s.price,
        CASE WHEN r.status = 'confirmed' THEN 'sold'
-            WHEN r.status = 'hold' AND r.expires_at > clock_timestamp() THEN 'held'
+            WHEN r.status = 'hold' AND r.expires_at > statement_timestamp() THEN 'held'
             ELSE 'available' END AS status
   FROM boxoffice.seats s
   LEFT JOIN boxoffice.seat_claims cl ON cl.seat_id = s.id
@@ -226,7 +228,7 @@ SELECT s.id AS seat_id, s.performance_id, s.section, s.row_number, s.seat_number
 -- Performances a buyer may see: live, of a published, live concert.
 CREATE VIEW boxoffice._visible_performances AS
 SELECT p.*,
-       p.status = 'scheduled' AND clock_timestamp() >= p.sales_opens_at AND clock_timestamp() < p.sales_closes_at AS on_sale
+       p.status = 'scheduled' AND statement_timestamp() >= p.sales_opens_at AND statement_timestamp() < p.sales_closes_at AS on_sale
   FROM boxoffice.performances p
   JOIN boxoffice.concerts c ON c.id = p.concert_id
  WHERE p.deleted_at IS NULL AND c.deleted_at IS NULL AND c.status = 'published';

@@ -35,7 +35,7 @@ check "confirms and cancels happened" "SELECT count(*) FILTER (WHERE outcome = '
 check "check_invariants() is empty" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
 check "sold + held + available = 320" "SELECT count(*) = 320 AND count(*) FILTER (WHERE status IN ('sold', 'held', 'available')) = 320 FROM boxoffice.seat_map((SELECT perf FROM stress.cfg))"
 check "sold seats = seats of confirmed reservations" "SELECT (SELECT count(*) FROM boxoffice.seat_map(c.perf) WHERE status = 'sold') = (SELECT coalesce(sum(cardinality(seat_ids)), 0) FROM boxoffice.reservations WHERE performance_id = c.perf AND status = 'confirmed') FROM stress.cfg c"
-check "held seats = seats of live holds" "SELECT (SELECT count(*) FROM boxoffice.seat_map(c.perf) WHERE status = 'held') = (SELECT coalesce(sum(cardinality(seat_ids)), 0) FROM boxoffice.reservations WHERE performance_id = c.perf AND status = 'hold' AND expires_at > clock_timestamp()) FROM stress.cfg c"
+check "held seats = seats of live holds" "SELECT (SELECT count(*) FROM boxoffice.seat_map(c.perf) WHERE status = 'held') = (SELECT coalesce(sum(cardinality(seat_ids)), 0) FROM boxoffice.reservations WHERE performance_id = c.perf AND status = 'hold' AND expires_at > statement_timestamp()) FROM stress.cfg c"
 check "no customer over the limit" "SELECT coalesce(max(n), 0) <= 16 FROM (SELECT user_id, sum(cardinality(seat_ids)) AS n FROM boxoffice.reservations WHERE status = 'confirmed' AND performance_id = (SELECT perf FROM stress.cfg) GROUP BY 1) x"
 psql -d "$db" -X -q -c "SELECT * FROM boxoffice.sweep()" >/dev/null
 check "after a final sweep, still consistent" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"

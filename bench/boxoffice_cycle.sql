@@ -1,0 +1,13 @@
+-- One cycle against boxoffice: hold 2 adjacent seats of a random show, and
+-- release them at once if the hold succeeded (rid 0: refused).
+-- Set with -D: first_show, first_seat (bench.layout), shows, rows (of 20 seats).
+\set s random(0, :shows - 1)
+\set r random(0, :rows - 1)
+\set c random(0, 18)
+\set show :first_show + :s
+\set seat :first_seat + :s * 320 + :r * 20 + :c
+\set next :seat + 1
+SELECT rid, tok FROM bench.bo_hold(:show, ARRAY[:seat, :next]::bigint[]) \gset
+\if :rid > 0
+SELECT status FROM boxoffice.release(:rid, NULL, :tok);
+\endif

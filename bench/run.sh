@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make bench`: builds and installs the extension, starts a throw-away
+# PostgreSQL 15 (pg_cron loaded, as in production) and runs
+# bench/in-cluster.sh in it. BENCH_SECONDS sets the length of each run.
+# -t: a temporary cluster directory, so a `make test` running at the same
+# time (cluster "regress" under /etc/postgresql) does not clash with it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build-install.sh
+exec pg_virtualenv -t -v 15 \
+  -o shared_preload_libraries=pg_cron \
+  -o cron.database_name=bench \
+  -o max_connections=200 \
+  -o timezone=UTC \
+  bash bench/in-cluster.sh
