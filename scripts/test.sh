@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/build-install.sh
 exec pg_virtualenv -v 15 \
   -o shared_preload_libraries=pg_cron \
-  -o cron.database_name=boxoffice_test \
+  -o cron.database_name=boxoffice_test -o cron.use_background_workers=on \
   -o max_connections=120 \
   -o timezone=UTC \
   bash scripts/test-suites.sh
