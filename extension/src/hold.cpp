@@ -221,7 +221,16 @@ Datum hold(FunctionCallInfo fcinfo) {
                              .string(&token)
                              .timestamptz(performance.expires_at));
   int64_t reservation_id = Row(0).bigint(1);
-  insert_claims.run(Args().bigint_array(seat_ids).bigint(performance_id).bigint(reservation_id));
+  try {
+    insert_claims.run(Args().bigint_array(seat_ids).bigint(performance_id).bigint(reservation_id));
+  } catch (const Error& e) {
+    // Only a caller whose snapshot is older than its locks (REPEATABLE READ)
+    // gets here: the primary key found a claim the read did not see.
+    if (e.sqlstate() != ERRCODE_UNIQUE_VIOLATION) throw;
+    throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
+                "A seat was claimed after this transaction's snapshot was taken. Nothing was held.",
+                "Retry in a new transaction, or use READ COMMITTED.");
+  }
   return booking_result(fcinfo, spi, reservation_id, &token);
 }
 
