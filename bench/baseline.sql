@@ -188,4 +188,19 @@ BEGIN
   RETURN true;
 END $$;
 
+-- For the benchmark's report, the baseline's counterpart of
+-- boxoffice.check_invariants(): seats whose status disagrees with their
+-- confirmed reservations, and seats in two confirmed reservations.
+CREATE FUNCTION check_invariants() RETURNS TABLE (violation text, seat_id bigint)
+LANGUAGE sql STABLE AS $$
+  WITH linked AS (
+    SELECT rs.seat_id, count(*) AS n
+      FROM seedstyle.reservation_seats rs JOIN seedstyle.reservations r ON r.id = rs.reservation_id
+     WHERE r.status = 'CONFIRMED'
+     GROUP BY rs.seat_id)
+  SELECT CASE WHEN l.n > 1 THEN 'seat_reserved_twice' ELSE 'status_disagrees_with_reservations' END, s.id
+    FROM seedstyle.seats s LEFT JOIN linked l ON l.seat_id = s.id
+   WHERE (s.status = 'RESERVED') <> (l.seat_id IS NOT NULL) OR l.n > 1
+$$;
+
 RESET search_path;

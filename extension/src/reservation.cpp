@@ -1,6 +1,7 @@
 #include "reservation.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "errors.hpp"
 #include "guard.hpp"
@@ -8,7 +9,6 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 }
@@ -23,7 +23,7 @@ OwnedReservation find_owned(std::optional<int64_t> reservation_id, const Owner& 
       " WHERE r.id = $1 AND (r.user_id = $2 OR r.hold_token_hash = sha256(convert_to($3, 'UTF8')))",
       {INT8OID, INT8OID, TEXTOID});
   const std::string* token = owner.hold_token ? &*owner.hold_token : nullptr;
-  if (!reservation_id || owner.user_id.has_value() + owner.hold_token.has_value() == 0 ||
+  if (!reservation_id || (!owner.user_id && !owner.hold_token) ||
       owned.run(Args().bigint(reservation_id).bigint(owner.user_id).string(token), 1) == 0)
     throw Error(sqlstate::reservation_not_found, "reservation not found",
                 "There is no reservation " + (reservation_id ? std::to_string(*reservation_id) : std::string("null")) +
@@ -49,26 +49,15 @@ Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, int64_t 
   constexpr int hold_token_column = 11;  // boxoffice.booking.hold_token
   HeapTuple source = SPI_tuptable->vals[0];
   TupleDesc source_desc = SPI_tuptable->tupdesc;
-  MemoryContext caller = spi.caller_context();
-  TupleDesc result_desc = nullptr;
-  TypeFuncClass kind = pg_call([&] { return get_call_result_type(fcinfo, nullptr, &result_desc); });
-  if (kind != TYPEFUNC_COMPOSITE || result_desc->natts != source_desc->natts)
-    throw Error(ERRCODE_INTERNAL_ERROR, "boxoffice function must return boxoffice.booking");
-  return pg_call([&] {
-    int natts = result_desc->natts;
-    Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
-    bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
-    heap_deform_tuple(source, source_desc, values, nulls);
-    if (hold_token != nullptr) {
-      values[hold_token_column - 1] = PointerGetDatum(cstring_to_text(hold_token->c_str()));
-      nulls[hold_token_column - 1] = false;
-    }
-    MemoryContext previous = MemoryContextSwitchTo(caller);
-    result_desc = BlessTupleDesc(result_desc);
-    HeapTuple tuple = heap_form_tuple(result_desc, values, nulls);
-    MemoryContextSwitchTo(previous);
-    return HeapTupleGetDatum(tuple);
+  int natts = source_desc->natts;
+  std::vector<Datum> values(natts);
+  std::unique_ptr<bool[]> nulls(new bool[natts]);
+  pg_call([&] {
+    heap_deform_tuple(source, source_desc, values.data(), nulls.get());
+    if (hold_token != nullptr) values[hold_token_column - 1] = PointerGetDatum(cstring_to_text(hold_token->c_str()));
   });
+  if (hold_token != nullptr) nulls[hold_token_column - 1] = false;
+  return form_result_row(fcinfo, spi, values.data(), nulls.get(), natts);
 }
 
 std::optional<int64_t> arg_int64(FunctionCallInfo fcinfo, int n) {

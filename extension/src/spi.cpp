@@ -3,7 +3,9 @@
 #include "guard.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -137,6 +139,21 @@ std::vector<int64_t> Row::bigint_array(int col) const {
   for (int i = 0; i < n; i++)
     if (!elem_nulls[i]) out.push_back(DatumGetInt64(elems[i]));
   return out;
+}
+
+Datum form_result_row(FunctionCallInfo fcinfo, const SpiConnection& spi, const Datum* values, const bool* nulls,
+                      int expected_columns) {
+  TupleDesc desc = nullptr;
+  TypeFuncClass kind = pg_call([&] { return get_call_result_type(fcinfo, nullptr, &desc); });
+  if (kind != TYPEFUNC_COMPOSITE || desc->natts != expected_columns)
+    throw Error(ERRCODE_INTERNAL_ERROR, "boxoffice function declared with the wrong result type");
+  MemoryContext caller = spi.caller_context();
+  return pg_call([&] {
+    MemoryContext previous = MemoryContextSwitchTo(caller);
+    HeapTuple tuple = heap_form_tuple(BlessTupleDesc(desc), const_cast<Datum*>(values), const_cast<bool*>(nulls));
+    MemoryContextSwitchTo(previous);
+    return HeapTupleGetDatum(tuple);
+  });
 }
 
 }  // namespace boxoffice

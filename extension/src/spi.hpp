@@ -11,6 +11,7 @@
 extern "C" {
 #include "postgres.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 }
 
 namespace boxoffice {
@@ -80,5 +81,10 @@ class Row {
   Datum datum(int col, bool* isnull) const;
   uint64_t i_;
 };
+
+// The composite result of a SQL-callable function, from column values,
+// allocated in the caller's memory context so it outlives SPI_finish.
+Datum form_result_row(FunctionCallInfo fcinfo, const SpiConnection& spi, const Datum* values, const bool* nulls,
+                      int expected_columns);
 
 }  // namespace boxoffice

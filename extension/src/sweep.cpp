@@ -10,9 +10,7 @@
 #include "spi.hpp"
 
 extern "C" {
-#include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 }
 
 namespace boxoffice {
@@ -47,17 +45,9 @@ Datum sweep(FunctionCallInfo fcinfo) {
     if (n < size) break;
   }
 
-  MemoryContext caller = spi.caller_context();
-  return pg_call([&] {
-    TupleDesc desc;
-    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) elog(ERROR, "sweep must return a row");
-    Datum values[3] = {Int64GetDatum(expired), Int64GetDatum(freed), Int64GetDatum(batches)};
-    bool nulls[3] = {false, false, false};
-    MemoryContext previous = MemoryContextSwitchTo(caller);
-    HeapTuple tuple = heap_form_tuple(BlessTupleDesc(desc), values, nulls);
-    MemoryContextSwitchTo(previous);
-    return HeapTupleGetDatum(tuple);
-  });
+  Datum values[3] = {Int64GetDatum(expired), Int64GetDatum(freed), Int64GetDatum(batches)};
+  bool nulls[3] = {false, false, false};
+  return form_result_row(fcinfo, spi, values, nulls, 3);
 }
 
 }  // namespace
