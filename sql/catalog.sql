@@ -144,3 +144,16 @@ SELECT status FROM boxoffice.performances WHERE id = t.id('p_cancelled');
 
 -- updated_at moves on update
 SELECT updated_at > created_at AS touched FROM boxoffice.concerts WHERE id = t.id('show');
+
+-- moving a sales window, and deleting a performance
+INSERT INTO t.fixtures SELECT 'p_tmp', boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-06 19:00+09',
+                                                                    sales_opens_at => '2029-01-01 10:00+09');
+SELECT boxoffice.set_sales_window(t.id('p_tmp'), '2026-01-01 10:00+09', '2030-06-06 18:00+09');
+SELECT sales_opens_at = '2026-01-01 10:00+09' AS moved_open, sales_closes_at = '2030-06-06 18:00+09' AS moved_close
+  FROM boxoffice.performances WHERE id = t.id('p_tmp');
+SELECT boxoffice.delete_performance(t.id('p_tmp'));
+SELECT deleted_at IS NOT NULL AS deleted FROM boxoffice.performances WHERE id = t.id('p_tmp');
+SELECT boxoffice.delete_performance(t.id('p_tmp'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.set_sales_window(t.id('p_tmp'), '2026-01-01 10:00+09', '2030-06-06 18:00+09');
+\echo :LAST_ERROR_SQLSTATE

@@ -74,3 +74,6 @@ SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'D-1-1', 'D-1-2', 'D-1-3'), t.id
 \echo :LAST_ERROR_SQLSTATE
 SELECT t.held('p1') AS held_p1, t.held('p2') AS held_p2;
 SELECT * FROM boxoffice.check_invariants();
+-- a deleted performance is gone for buyers
+SELECT boxoffice.hold(t.id('p_tmp'), t.seats('p_tmp', 'A-1-1'));
+\echo :LAST_ERROR_SQLSTATE
