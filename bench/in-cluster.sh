@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PGBENCH=/usr/lib/postgresql/15/bin/pgbench
-RUN_SECONDS=${BENCH_SECONDS:-15}      # per system and workload
+RUN_SECONDS=${BENCH_SECONDS:-15}      # per system and workload, in total
+ROUNDS=${BENCH_ROUNDS:-3}             # taken in turns by the two systems
+ROUND_SECONDS=$(( (RUN_SECONDS + ROUNDS - 1) / ROUNDS ))
 CEILING_SECONDS=${BENCH_CEILING_SECONDS:-10}
 THREADS=$(nproc)
 OUT=$(mktemp -d /tmp/boxoffice-bench.XXXXXX)
@@ -37,54 +39,75 @@ ceiling_tps=$(awk '/^tps = / { printf "%.0f", $3; exit }' "$OUT/ceiling.out")
 
 declare -A R  # R[workload.system.metric]
 
-# run WORKLOAD SYSTEM CLIENTS SHOWS ROWS: one pgbench run, then its figures.
-# shows: how many performances the clients pick from (offset 0 = first);
-# rows: how many rows of 20 seats of the show are in play.
+# run WORKLOAD SYSTEM CLIENTS SHOWS ROWS SHOW0 ROUND: one pgbench run, its
+# figures added to the workload's. shows: how many performances the clients
+# pick from, from the SHOW0-th; rows: how many rows of 20 seats are in play.
 run() {
-  local w=$1 sys=$2 clients=$3 shows=$4 rows=$5 show0=$6 script table first_show first_seat key
-  key="$w.$sys"
+  local w=$1 sys=$2 clients=$3 shows=$4 rows=$5 show0=$6 round=$7 script table first_show first_seat key log
+  key="$w.$sys" log="$OUT/$w.$sys.$round"
   if [ "$sys" = boxoffice ]; then
     script=bench/boxoffice_cycle.sql table=boxoffice.reservations first_show=$((bo_show + show0)) first_seat=$((bo_seat + show0 * 320))
   else
     script=bench/baseline_cycle.sql table=seedstyle.reservations first_show=$((ss_show + show0)) first_seat=$((ss_seat + show0 * 320))
   fi
-  sql -c CHECKPOINT
+  # each run starts from vacuumed tables and a fresh checkpoint, so none
+  # pays for the previous one's dead rows or dirty buffers
+  sql -c 'VACUUM (ANALYZE)' -c CHECKPOINT
   local before after
   before=$(value "SELECT count(*) FROM $table")
-  echo "running $w / $sys: $clients clients, $RUN_SECONDS s"
-  "$PGBENCH" -n -M prepared -c "$clients" -j "$THREADS" -T "$RUN_SECONDS" -f "$script" \
+  echo "running $w / $sys, round $round: $clients clients, $ROUND_SECONDS s"
+  "$PGBENCH" -n -M prepared -c "$clients" -j "$THREADS" -T "$ROUND_SECONDS" --failures-detailed -f "$script" \
     -D first_show="$first_show" -D first_seat="$first_seat" -D shows="$shows" -D rows="$rows" \
-    -l --log-prefix="$OUT/$key" bench >"$OUT/$key.out" 2>"$OUT/$key.err" || true
+    -l --log-prefix="$log" bench >"$log.out" 2>"$log.err" || true
   after=$(value "SELECT count(*) FROM $table")
 
-  local cycles tps secs failed aborted holds
-  cycles=$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1] + 0 }' "$OUT/$key.out")
-  tps=$(awk '/^tps = / { print $3; exit }' "$OUT/$key.out")
-  failed=$(awk -F': ' '/^number of failed transactions/ { print $2 + 0 }' "$OUT/$key.out")
-  aborted=$(grep -c 'aborted in command' "$OUT/$key.err" || true)
+  local cycles tps
+  cycles=$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1] + 0 }' "$log.out")
+  tps=$(awk '/^tps = / { print $3; exit }' "$log.out")
   cycles=${cycles:-0} tps=${tps:-0}
-  holds=$((after - before))
-  # pgbench's tps leaves out the time spent connecting (seconds with 64
+  R[$key.cycles]=$(( ${R[$key.cycles]:-0} + cycles ))
+  R[$key.holds]=$(( ${R[$key.holds]:-0} + after - before ))
+  # pgbench's tps leaves out the time spent connecting (seconds, with 64
   # clients on a busy machine); holds/s is taken over the same time.
-  secs=$(awk -v n="$cycles" -v t="$tps" 'BEGIN { print t > 0 ? n / t : 1 }')
-  R[$key.cycles_s]=$tps
-  R[$key.holds_s]=$(calc "$holds / $secs")
-  R[$key.refused]=$(( cycles - holds < 0 ? 0 : cycles - holds ))
-  R[$key.errors]=$(( ${failed:-0} + aborted ))
-  # latency (µs, 3rd column of the per-transaction log) of successful script runs
-  cat "$OUT/$key".[0-9]* | awk '$3 ~ /^[0-9]+$/ { print $3 }' | sort -n >"$OUT/$key.latencies"
+  R[$key.secs]=$(awk -v s="${R[$key.secs]:-0}" -v n="$cycles" -v t="$tps" 'BEGIN { print s + (t > 0 ? n / t : 0) }')
+  R[$key.failed]=$(( ${R[$key.failed]:-0} + $(awk -F': ' '/^number of failed transactions/ { print $2 + 0 }' "$log.out") ))
+  R[$key.deadlocks]=$(( ${R[$key.deadlocks]:-0} + $(awk -F': ' '/^number of deadlock failures/ { print $2 + 0 }' "$log.out") ))
+  R[$key.aborted]=$(( ${R[$key.aborted]:-0} + $(grep -c 'aborted in command' "$log.err" || true) ))
+  R[$key.invariants]=$(( ${R[$key.invariants]:-0} + $(value "SELECT count(*) FROM $sys.check_invariants()") ))
+}
+
+# figures WORKLOAD SYSTEM: the rates and percentiles over all its rounds.
+figures() {
+  local key="$1.$2" secs
+  secs=${R[$key.secs]}
+  R[$key.cycles_s]=$(calc "${R[$key.cycles]} / $secs")
+  R[$key.holds_s]=$(calc "${R[$key.holds]} / $secs")
+  R[$key.commits_s]=$(calc "(${R[$key.cycles]} + ${R[$key.holds]}) / $secs")  # a cycle commits 1 or 2 transactions
+  R[$key.refused]=$(( R[$key.cycles] - R[$key.holds] < 0 ? 0 : R[$key.cycles] - R[$key.holds] ))
+  R[$key.errors]=$(( R[$key.failed] + R[$key.aborted] ))
+  R[$key.error_detail]="${R[$key.deadlocks]} deadlocks, $(( R[$key.failed] - R[$key.deadlocks] )) serialization failures, ${R[$key.aborted]} aborted clients"
+  # latency (µs, 3rd column of the per-transaction log) of completed cycles
+  cat "$OUT/$key".*.[0-9]* | awk '$3 ~ /^[0-9]+$/ { print $3 }' | sort -n >"$OUT/$key.latencies"
   R[$key.p50]=$(awk -v p=0.50 '{ a[NR] = $1 } END { i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1; printf "%.2f", (NR ? a[i] : 0) / 1000 }' "$OUT/$key.latencies")
   R[$key.p99]=$(awk -v p=0.99 '{ a[NR] = $1 } END { i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1; printf "%.2f", (NR ? a[i] : 0) / 1000 }' "$OUT/$key.latencies")
-  R[$key.commits_s]=$(calc "($cycles + $holds) / $secs")  # a cycle commits 1 or 2 transactions
-  R[$key.invariants]=$(value "SELECT count(*) FROM $sys.check_invariants()")
 }
 
 # Uncontended: 100 shows x 320 seats, 16 clients. Hot: 64 clients, the same
-# 40 seats (2 rows of 20) of the 101st show.
-run uncontended seedstyle 16 100 16 0
-run uncontended boxoffice 16 100 16 0
-run hot seedstyle 64 1 2 100
-run hot boxoffice 64 1 2 100
+# 40 seats (2 rows of 20) of the 101st show. The two systems take turns, in
+# short rounds, first one then the other, so that a neighbour's load on this
+# shared machine falls on both alike.
+for w in uncontended hot; do
+  for round in $(seq "$ROUNDS"); do
+    order="seedstyle boxoffice"
+    [ $((round % 2)) -eq 0 ] && order="boxoffice seedstyle"
+    for sys in $order; do
+      if [ "$w" = uncontended ]; then run "$w" "$sys" 16 100 16 0 "$round"
+      else run "$w" "$sys" 64 1 2 100 "$round"; fi
+    done
+  done
+  figures "$w" seedstyle
+  figures "$w" boxoffice
+done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 table() {
@@ -99,6 +122,9 @@ table() {
     "$(ratio "${R[$w.boxoffice.holds_s]}" "${R[$w.seedstyle.holds_s]}")" "" \
     "$(ratio "${R[$w.boxoffice.p50]}" "${R[$w.seedstyle.p50]}")" \
     "$(ratio "${R[$w.boxoffice.p99]}" "${R[$w.seedstyle.p99]}")"
+  for sys in seedstyle boxoffice; do
+    [ "${R[$w.$sys.errors]}" -eq 0 ] || echo "$sys errors: ${R[$w.$sys.error_detail]} (see $OUT/$w.$sys.*.err)"
+  done
   printf 'commits/s: seedstyle %.0f, boxoffice %.0f (%s of the pgbench -N ceiling)\n' \
     "${R[$w.seedstyle.commits_s]}" "${R[$w.boxoffice.commits_s]}" \
     "$(awk -v a="${R[$w.boxoffice.commits_s]}" -v b="$ceiling_tps" 'BEGIN { printf "%.0f%%", b ? 100 * a / b : 0 }')"
@@ -113,7 +139,7 @@ at_least() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { print (b > 0 && a >= k *
 at_most() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { print (b > 0 && a <= k * b) ? 1 : 0 }'; }
 
 echo
-echo "== boxoffice vs seed-style baseline, PostgreSQL $(value 'SHOW server_version'), $(nproc) cores, $RUN_SECONDS s per run"
+echo "== boxoffice vs seed-style baseline, PostgreSQL $(value 'SHOW server_version'), $(nproc) cores, $ROUNDS x $ROUND_SECONDS s per system and workload, fsync $(value 'SHOW fsync')"
 echo "   a cycle = hold 2 adjacent seats, then release them if the hold succeeded; latency is per cycle"
 echo
 echo "-- uncontended: 100 performances x 320 seats, 16 clients"

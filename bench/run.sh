@@ -4,6 +4,7 @@
 # bench/in-cluster.sh in it. BENCH_SECONDS sets the length of each run.
 # -t: a temporary cluster directory, so a `make test` running at the same
 # time (cluster "regress" under /etc/postgresql) does not clash with it.
+# pg_virtualenv turns fsync off; BENCH_FSYNC=on measures with real flushes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-install.sh
@@ -12,4 +13,5 @@ exec pg_virtualenv -t -v 15 \
   -o cron.database_name=bench \
   -o max_connections=200 \
   -o timezone=UTC \
+  -o fsync="${BENCH_FSYNC:-off}" \
   bash bench/in-cluster.sh

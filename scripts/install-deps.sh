@@ -10,6 +10,10 @@ PACKAGES=(
   postgresql-client-15          # psql, pg_regress, pg_isolation_regress
   postgresql-15-cron            # schedules the expiry sweep
   postgresql-15-pgtap pgtap     # pgTAP and pg_prove
+  cmake pkg-config              # the shim's build
+  libcpp-httplib-dev libpq-dev nlohmann-json3-dev libssl-dev  # the shim: HTTP, libpq, JSON, HMAC
+  libgtest-dev                  # C++ unit and HTTP tests
+  wrk curl                      # the HTTP benchmark, the walkthrough
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs inside the throw-away cluster of scripts/test.sh (PG* variables set):
-# pg_regress and isolation (make installcheck), pgTAP (pg_prove), stress.
+# pg_regress and isolation (make installcheck), pgTAP (pg_prove), stress,
+# C++ unit tests (GoogleTest) and HTTP integration tests.
 # Ends with one line counting every test: "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,14 @@ tally "$log/pgtap" '^ok [0-9]' '^not ok [0-9]'
 
 run "stress" "$log/stress" bash test/stress/run.sh boxoffice_test
 tally "$log/stress" '^ok: ' '^FAIL: '
+
+# C++ unit tests (the pool's need a database: this one)
+export BOXOFFICE_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT user=$PGUSER password=$PGPASSWORD dbname=boxoffice_test"
+run "C++ unit (CTest)" "$log/unit" ctest --test-dir build/cmake -L unit --output-on-failure
+tally "$log/unit" 'Test +#[0-9]+: .* Passed' 'Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Exception|Not Run|\*\*\*Timeout)'
+
+run "HTTP" "$log/http" bash test/http/run.sh
+tally "$log/http" '^\[       OK \]' '^\[  FAILED  \] [A-Za-z]'
 
 rm -rf "$log"
 echo

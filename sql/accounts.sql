@@ -26,3 +26,13 @@ SELECT boxoffice.verify_password('nobody@example.com', 'alice-password');
 \echo :LAST_ERROR_SQLSTATE
 SELECT boxoffice.verify_password(NULL, NULL);
 \echo :LAST_ERROR_SQLSTATE
+
+-- accounts and the admin role
+SELECT email, name, role FROM boxoffice.account(t.id('alice'));
+SELECT boxoffice.account(999999);
+\echo :LAST_ERROR_SQLSTATE
+SELECT role FROM boxoffice.set_admin(t.id('carol'), true);
+SELECT role FROM boxoffice.account(t.id('carol'));
+SELECT role FROM boxoffice.set_admin(t.id('carol'), false);
+SELECT boxoffice.set_admin(999999, true);
+\echo :LAST_ERROR_SQLSTATE

@@ -63,3 +63,11 @@ SELECT count(*) FROM boxoffice.guest_lookup('01011112222', '1234');
 \echo :LAST_ERROR_SQLSTATE
 
 SELECT sqlstate, name FROM boxoffice.error_codes ORDER BY sqlstate;
+
+-- one performance as JSON, for an HTTP client
+SELECT p ->> 'concert_title' AS concert, p ->> 'venue' AS venue, (p ->> 'total')::int AS total,
+       (p ->> 'on_sale')::boolean AS on_sale, jsonb_array_length(p -> 'tiers') AS tiers,
+       p -> 'tiers' -> 0 ->> 'tier' AS top_tier
+  FROM boxoffice.performance(t.id('p1')) p;
+SELECT boxoffice.performance(t.id('p_draft'));
+\echo :LAST_ERROR_SQLSTATE

@@ -67,3 +67,30 @@ CREATE FUNCTION boxoffice._normalize_phone(phone text) RETURNS text
 LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'boxoffice_normalize_phone';
 CREATE FUNCTION boxoffice._check_pin(pin text) RETURNS void
 LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'boxoffice_check_pin';
+
+-- An account as its owner (and the HTTP shim's login) sees it.
+CREATE TYPE boxoffice.account AS (user_id bigint, email text, name text, role text, created_at timestamptz);
+
+CREATE FUNCTION boxoffice.account(user_id bigint) RETURNS boxoffice.account
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  a account;
+BEGIN
+  SELECT u.id, u.email, u.name, CASE WHEN u.is_admin THEN 'admin' ELSE 'buyer' END, u.created_at INTO a
+    FROM users u WHERE u.id = account.user_id AND u.deleted_at IS NULL;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'user not found' USING ERRCODE = 'TK020',
+      DETAIL = format('There is no user %s.', coalesce(account.user_id::text, 'null'));
+  END IF;
+  RETURN a;
+END $$;
+COMMENT ON FUNCTION boxoffice.account IS 'a user''s account: email, name, and role (buyer or admin)';
+
+CREATE FUNCTION boxoffice.set_admin(user_id bigint, is_admin boolean) RETURNS boxoffice.account
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  PERFORM account(user_id);  -- raises user_not_found
+  UPDATE users u SET is_admin = coalesce(set_admin.is_admin, false) WHERE u.id = set_admin.user_id;
+  RETURN account(user_id);
+END $$;
+COMMENT ON FUNCTION boxoffice.set_admin IS 'grants or revokes the admin role of a user (admin tokens may use the catalog)';

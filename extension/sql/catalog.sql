@@ -201,10 +201,12 @@ BEGIN
       HINT = 'Add price tiers with boxoffice.add_price_tier() until every seat number is covered.';
   END IF;
 
+  -- NULL rules take the defaults, so callers may pass only what they mean
   INSERT INTO performances (concert_id, venue_id, starts_at, ends_at, sales_opens_at, sales_closes_at,
                             hold_lifetime, max_seats_per_hold, max_seats_per_customer)
   VALUES (create_performance.concert_id, create_performance.venue_id, create_performance.starts_at, v_ends, v_opens, v_closes,
-          create_performance.hold_lifetime, create_performance.max_seats_per_hold, create_performance.max_seats_per_customer)
+          coalesce(create_performance.hold_lifetime, interval '5 minutes'), coalesce(create_performance.max_seats_per_hold, 4),
+          coalesce(create_performance.max_seats_per_customer, 4))
   RETURNING id INTO v_id;
 
   INSERT INTO seats (performance_id, section, row_number, seat_number, tier_id, price)

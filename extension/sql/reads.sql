@@ -66,6 +66,18 @@ BEGIN
   RETURN p;
 END $$;
 
+CREATE FUNCTION boxoffice.performance(performance_id bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  PERFORM _visible_performance(performance_id);
+  RETURN (SELECT ps.summary || jsonb_build_object(
+                   'concert_id', c.id, 'concert_title', c.title, 'artist', c.artist,
+                   'tiers', (SELECT jsonb_agg(to_jsonb(a)) FROM availability(performance.performance_id) a))
+            FROM _performance_summaries ps JOIN concerts c ON c.id = ps.concert_id
+           WHERE ps.performance_id = performance.performance_id);
+END $$;
+COMMENT ON FUNCTION boxoffice.performance IS 'one performance as JSON: its concert, venue, times, rules, seat counts and availability per tier';
+
 CREATE FUNCTION boxoffice.availability(performance_id bigint)
 RETURNS TABLE (tier text, price bigint, total bigint, available bigint, held bigint, sold bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$

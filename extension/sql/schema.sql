@@ -109,6 +109,7 @@ CREATE TABLE boxoffice.users (
   email         text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
   name          text NOT NULL CHECK (btrim(name) <> ''),
   password_hash text NOT NULL,
+  is_admin      boolean NOT NULL DEFAULT false,
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now(),
   deleted_at    timestamptz

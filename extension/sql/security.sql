@@ -26,12 +26,13 @@ GRANT USAGE ON SCHEMA boxoffice TO boxoffice_app, boxoffice_admin;
 
 -- The buyer API.
 GRANT EXECUTE ON FUNCTION
-  boxoffice.concerts(), boxoffice.concert(bigint), boxoffice.availability(bigint), boxoffice.seat_map(bigint),
+  boxoffice.concerts(), boxoffice.concert(bigint), boxoffice.performance(bigint), boxoffice.availability(bigint),
+  boxoffice.seat_map(bigint),
   boxoffice.hold(bigint, bigint[], bigint),
   boxoffice.confirm(bigint, bigint, text, text, text, text),
   boxoffice.release(bigint, bigint, text), boxoffice.cancel(bigint, bigint, text),
   boxoffice.reservation(bigint, bigint, text), boxoffice.my_reservations(bigint), boxoffice.guest_lookup(text, text),
-  boxoffice.register_user(text, text, text), boxoffice.verify_password(text, text)
+  boxoffice.register_user(text, text, text), boxoffice.verify_password(text, text), boxoffice.account(bigint)
 TO boxoffice_app;
 GRANT SELECT ON boxoffice.error_codes TO boxoffice_app, boxoffice_admin;
 
@@ -45,5 +46,5 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.create_performance(bigint, bigint, timestamptz, timestamptz, timestamptz, timestamptz, interval, int, int),
   boxoffice.set_performance_rules(bigint, interval, int, int), boxoffice.set_sales_window(bigint, timestamptz, timestamptz),
   boxoffice.cancel_performance(bigint), boxoffice.delete_performance(bigint),
-  boxoffice.check_invariants(), boxoffice.sweep(int)
+  boxoffice.check_invariants(), boxoffice.sweep(int), boxoffice.set_admin(bigint, boolean)
 TO boxoffice_admin;

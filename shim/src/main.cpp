@@ -1,0 +1,68 @@
+// boxoffice-http: REST over the boxoffice SQL API. See --help.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "metrics.hpp"
+#include "pool.hpp"
+#include "server.hpp"
+#include "settings.hpp"
+
+namespace {
+void say(const nlohmann::json& event) { std::printf("%s\n", event.dump().c_str()); std::fflush(stdout); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  shim::Settings settings;
+  try {
+    settings = shim::parse_settings(argc, argv, shim::process_environment());
+  } catch (const shim::SettingsError& e) {
+    std::fprintf(stderr, "boxoffice-http: %s\n", e.what());
+    return 2;
+  }
+  if (settings.help) {
+    std::fputs(shim::help_text().c_str(), stdout);
+    return 0;
+  }
+
+  // SIGTERM and SIGINT are taken by one thread with sigwait, so no handler
+  // runs inside a worker; block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  shim::Pool pool({settings.database_url, settings.pool_size, std::chrono::milliseconds(settings.pool_wait_ms),
+                   settings.statement_timeout_ms, shim::route_statements()});
+  shim::Metrics metrics;
+  shim::HttpServer server(settings, pool, metrics);
+  int port = server.bind();
+  if (port < 0) {
+    std::fprintf(stderr, "boxoffice-http: cannot listen on %s:%d\n", settings.listen_host.c_str(), settings.port);
+    return 1;
+  }
+  if (!settings.port_file.empty()) std::ofstream(settings.port_file) << port << "\n";
+  say({{"event", "listening"}, {"host", settings.listen_host}, {"port", port}, {"threads", settings.threads},
+       {"pool_size", settings.pool_size}});
+
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    say({{"event", "stopping"}, {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.stop();
+  });
+  server.serve();  // returns once stopped and in-flight requests are done
+  pthread_kill(stopper.native_handle(), SIGTERM);  // in case serve() ended on its own
+  stopper.join();
+  say({{"event", "stopped"}});
+  return 0;
+}

@@ -1,0 +1,28 @@
+// Errors as HTTP: one function maps every SQLSTATE to one status (the table
+// in the README), and bodies are RFC 9457 application/problem+json.
+#pragma once
+
+#include <string>
+
+namespace shim {
+
+// The HTTP status for a SQLSTATE. boxoffice's TK codes each have their own;
+// PostgreSQL's classes map as PostgREST does (23505/23503 -> 409, 22xxx -> 400,
+// 42501 -> 403, 08xxx/53xxx/57P01..57P03 -> 503, 57014 (statement timeout) -> 504,
+// 40001/40P01 -> 409, anything else -> 500).
+int http_status_for_sqlstate(const std::string& sqlstate);
+
+// Retry-After seconds to send with a status (503 -> 1), or 0 for none.
+int retry_after_for_status(int status);
+
+// A problem+json body: {"type": "about:blank", "title": <reason phrase>,
+// "status": status, "code": code, "message": ..., "detail": ..., "hint": ...,
+// "error_id": ...}. Empty strings are omitted. Properly JSON-escaped.
+std::string problem_json(int status, const std::string& code, const std::string& message,
+                         const std::string& detail = {}, const std::string& hint = {},
+                         const std::string& error_id = {});
+
+// "Not Found" for 404 etc.
+const char* reason_phrase(int status);
+
+}  // namespace shim

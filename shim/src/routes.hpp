@@ -1,0 +1,56 @@
+// The route table: every REST route, who may call it, and the one SQL
+// statement that answers it. The server, the prepared statements and
+// /openapi.json are all generated from this table, so a served route is a
+// documented route by construction.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace shim {
+
+enum class Access {
+  anyone,         // no token needed (a token, if sent, must be valid)
+  optional_user,  // a user token, or none for a guest (who uses the hold token)
+  user,           // a valid token is required
+  admin,          // a valid token with role "admin"
+};
+
+// Where the statement's parameters ($1, $2, ...) come from, in order.
+enum class Input {
+  path_id,     // the numeric {…_id} of the path
+  body,        // the whole JSON body (a JSON object; "{}" when empty)
+  user_id,     // the "sub" claim of a verified token, or NULL
+  hold_token,  // the X-Hold-Token header, or NULL
+};
+
+// What the server does besides running SQL.
+enum class Kind {
+  sql,          // run `sql`, answer its JSON
+  login,        // run `sql` (returns the account), then answer a signed token
+  healthz, readyz, metrics, openapi,  // served by the shim itself
+};
+
+struct Route {
+  const char* method;        // GET, POST, DELETE
+  const char* path;          // OpenAPI template, e.g. /v1/performances/{performance_id}/seats
+  const char* operation_id;  // also the prepared statement's name
+  const char* tag;
+  const char* summary;
+  Access access;
+  Kind kind;
+  int success_status;
+  const char* sql;           // one row, one JSON column
+  std::vector<Input> inputs;
+  const char* body_example;  // an example request body (JSON), or nullptr for no body
+};
+
+const std::vector<Route>& routes();
+
+// "/v1/a/{x}/b" -> "^/v1/a/([0-9]+)/b$"
+std::string path_regex(const std::string& path_template);
+
+// The role the statement runs as: boxoffice_admin for admin routes, else boxoffice_app.
+const char* database_role(Access access);
+
+}  // namespace shim

@@ -1,0 +1,288 @@
+#include "server.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <regex>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "jwt.hpp"
+#include "openapi.hpp"
+#include "problem.hpp"
+#include "request.hpp"
+#include "routes.hpp"
+
+namespace shim {
+
+namespace {
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct CompiledRoute {
+  const Route* route;
+  std::regex pattern;
+};
+
+const std::vector<CompiledRoute>& compiled_routes() {
+  static const std::vector<CompiledRoute> compiled = [] {
+    std::vector<CompiledRoute> out;
+    for (const Route& r : routes()) out.push_back({&r, std::regex(path_regex(r.path))});
+    return out;
+  }();
+  return compiled;
+}
+
+// What one request turned into, for the response, the access log and metrics.
+struct Outcome {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::string route = "unmatched";
+};
+
+Outcome problem(int status, const std::string& code, const std::string& message, const std::string& detail = {},
+                const std::string& hint = {}, const std::string& error_id = {}) {
+  return {status, problem_json(status, code, message, detail, hint, error_id), "application/problem+json"};
+}
+
+std::mutex log_mutex;
+
+// One JSON line per event on stdout; never holds secrets or SQL.
+void log_line(const json& line) {
+  std::string text = line.dump() + "\n";
+  std::lock_guard<std::mutex> lock(log_mutex);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char buf[64];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+bool is_json_content_type(const std::string& value) {
+  std::string v = value.substr(0, value.find(';'));
+  while (!v.empty() && v.back() == ' ') v.pop_back();
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "application/json";
+}
+
+// The verified identity of a request.
+struct Caller {
+  bool has_token = false;
+  json claims = json::object();
+  std::optional<std::string> user_id;
+  std::string role;
+};
+
+}  // namespace
+
+std::vector<Statement> route_statements() {
+  std::vector<Statement> out;
+  for (const Route& r : routes())
+    if (r.sql != nullptr) out.push_back({r.operation_id, r.sql, static_cast<int>(r.inputs.size())});
+  return out;
+}
+
+HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
+    : settings_(settings), pool_(pool), metrics_(metrics), openapi_(openapi_document()),
+      server_(std::make_unique<httplib::Server>()) {
+  int threads = settings_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server_->set_payload_max_length(settings_.max_body_bytes);
+  server_->set_keep_alive_max_count(100000);
+  server_->set_keep_alive_timeout(5);
+  server_->set_read_timeout(10, 0);
+  server_->set_write_timeout(10, 0);
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
+  for (auto reg : {&httplib::Server::Get, &httplib::Server::Post, &httplib::Server::Put, &httplib::Server::Patch,
+                   &httplib::Server::Delete, &httplib::Server::Options})
+    (server_.get()->*reg)(".*", handler);
+  // Errors httplib raises before a handler runs (body too large, bad request line).
+  server_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string message = res.status == 413 ? "request body too large" : "bad request";
+    std::string detail = res.status == 413 ? "The body may have at most " + std::to_string(settings_.max_body_bytes) + " bytes." : "";
+    Outcome o = problem(res.status, res.status == 413 ? "body_too_large" : "bad_request", message, detail);
+    res.set_content(o.body, o.content_type.c_str());
+    log_line({{"time", utc_now()}, {"method", req.method}, {"route", "unmatched"}, {"status", res.status}});
+    metrics_.observe(req.method, "unmatched", res.status, 0);
+  });
+}
+
+HttpServer::~HttpServer() = default;
+
+int HttpServer::bind() {
+  if (settings_.port == 0) return server_->bind_to_any_port(settings_.listen_host);
+  return server_->bind_to_port(settings_.listen_host, settings_.port) ? settings_.port : -1;
+}
+
+void HttpServer::serve() { server_->listen_after_bind(); }
+
+void HttpServer::stop() { server_->stop(); }
+
+void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
+  auto started = Clock::now();
+  metrics_.begin_request();
+  std::string request_id = request_id_or_new(req.get_header_value("X-Request-Id"));
+  Outcome out = [&]() -> Outcome {
+    // Route: a path that exists with another method is 405, else 404.
+    const Route* route = nullptr;
+    std::string allowed;
+    std::string path_id;
+    for (const CompiledRoute& c : compiled_routes()) {
+      std::smatch m;
+      if (!std::regex_match(req.path, m, c.pattern)) continue;
+      if (req.method == c.route->method || (req.method == "HEAD" && std::string(c.route->method) == "GET")) {
+        route = c.route;
+        if (m.size() > 1) path_id = m[1].str();
+        break;
+      }
+      allowed += (allowed.empty() ? "" : ", ") + std::string(c.route->method);
+    }
+    if (route == nullptr && !allowed.empty()) {
+      res.set_header("Allow", allowed);
+      return problem(405, "method_not_allowed", "method not allowed", req.method + " is not served here; use " + allowed + ".");
+    }
+    if (route == nullptr)
+      return problem(404, "not_found", "no such route", req.path + " is not a route of this API.",
+                     "GET /openapi.json lists every route.");
+
+    Outcome o = [&]() -> Outcome {
+      // Who is calling: a token, if sent, must be valid whatever the route.
+      Caller caller;
+      std::string authorization = req.get_header_value("Authorization");
+      if (!authorization.empty()) {
+        std::optional<std::string> token = bearer_token(authorization);
+        if (!token || token->empty()) {
+          res.set_header("WWW-Authenticate", "Bearer");
+          return problem(401, "invalid_token", "malformed authorization header", "Send: Authorization: Bearer <token>.");
+        }
+        jwt::Verified v = jwt::verify(*token, settings_.jwt_secret, settings_.jwt_issuer, settings_.jwt_audience,
+                                      std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch()).count());
+        if (v.verdict != jwt::Verdict::valid) {
+          res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+          return problem(401, "invalid_token", jwt::describe(v.verdict), "", "Log in again at POST /v1/login.");
+        }
+        caller.has_token = true;
+        caller.claims = v.claims;
+        if (v.claims.contains("sub")) {
+          const json& sub = v.claims["sub"];
+          caller.user_id = sub.is_string() ? sub.get<std::string>() : sub.dump();
+        }
+        caller.role = v.claims.value("role", "");
+      }
+      if ((route->access == Access::user || route->access == Access::admin) && !caller.has_token) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        return problem(401, "authentication_required", "authentication required", "This route needs a bearer token.",
+                       "Log in at POST /v1/login.");
+      }
+      if (route->access == Access::admin && caller.role != "admin")
+        return problem(403, "admin_required", "admin role required", "This route is for tokens with the admin role.");
+
+      switch (route->kind) {
+        case Kind::healthz: return {200, R"({"status":"ok"})"};
+        case Kind::readyz:
+          if (pool_.ping()) return {200, R"({"status":"ready"})"};
+          res.set_header("Retry-After", "1");
+          return problem(503, "database_unavailable", "database unavailable", "The database does not answer.");
+        case Kind::metrics: return {200, metrics_.render(pool_.stats()), "text/plain; version=0.0.4"};
+        case Kind::openapi: return {200, openapi_};
+        case Kind::sql:
+        case Kind::login: break;
+      }
+
+      // The body: a JSON object, or nothing.
+      std::string body = req.body;
+      bool wants_body = false;
+      for (Input in : route->inputs) wants_body = wants_body || in == Input::body;
+      if (wants_body) {
+        if (body.empty()) body = "{}";
+        else if (req.has_header("Content-Type") && !is_json_content_type(req.get_header_value("Content-Type")))
+          return problem(415, "unsupported_media_type", "unsupported media type", "Send the body as application/json.");
+        else if (!is_json_object(body))
+          return problem(400, "malformed_json", "malformed JSON", "The body must be one JSON object.");
+      }
+
+      std::vector<std::optional<std::string>> params;
+      for (Input in : route->inputs) {
+        switch (in) {
+          case Input::path_id: params.emplace_back(path_id); break;
+          case Input::body: params.emplace_back(body); break;
+          case Input::user_id: params.push_back(caller.user_id); break;
+          case Input::hold_token: {
+            std::string token = req.get_header_value("X-Hold-Token");
+            params.push_back(token.empty() ? std::nullopt : std::optional<std::string>(token));
+            break;
+          }
+        }
+      }
+      std::optional<QueryResult> result =
+          pool_.execute(database_role(route->access), caller.claims.dump(), route->operation_id, params);
+      if (!result || result->outcome == QueryResult::Outcome::connection_error) {
+        res.set_header("Retry-After", std::to_string(retry_after_for_status(503)));
+        return result ? problem(503, "database_unavailable", "database unavailable",
+                                "The connection to the database failed; nothing was changed.", "Retry shortly.")
+                      : problem(503, "database_busy", "database busy", "No database connection was free in time.",
+                                "Retry shortly.");
+      }
+      if (result->outcome == QueryResult::Outcome::sql_error) {
+        int status = http_status_for_sqlstate(result->sqlstate);
+        if (int retry = retry_after_for_status(status)) res.set_header("Retry-After", std::to_string(retry));
+        if (status >= 500) {  // log the cause under an id; the client gets only the id
+          std::string error_id = random_hex_id();
+          log_line({{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},
+                    {"route", route->path}, {"sqlstate", result->sqlstate}, {"message", result->message}});
+          return problem(status, status == 504 ? "timeout" : "internal_error",
+                         "something went wrong, please try again shortly", "Nothing was changed.",
+                         "Quote error_id " + error_id + " when reporting this.", error_id);
+        }
+        return problem(status, result->sqlstate, result->message, result->detail, result->hint);
+      }
+      if (route->kind == Kind::login) {
+        json account = json::parse(result->value);
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+        json claims = {{"sub", std::to_string(account.at("user_id").get<int64_t>())},
+                       {"role", account.at("role")},
+                       {"iss", settings_.jwt_issuer},
+                       {"aud", settings_.jwt_audience},
+                       {"iat", now},
+                       {"nbf", now},
+                       {"exp", now + settings_.token_ttl_s}};
+        json answer = {{"access_token", jwt::sign(claims, settings_.jwt_secret)},
+                       {"token_type", "Bearer"},
+                       {"expires_in", settings_.token_ttl_s},
+                       {"user_id", account.at("user_id")},
+                       {"role", account.at("role")}};
+        return {200, answer.dump()};
+      }
+      return {route->success_status, result->has_row ? result->value : "null"};
+    }();
+    o.route = route->path;
+    return o;
+  }();
+
+  res.status = out.status;
+  res.set_header("X-Request-Id", request_id);
+  if (req.method != "HEAD") res.set_content(out.body, out.content_type.c_str());
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  metrics_.end_request();
+  metrics_.observe(req.method, out.route, out.status, seconds);
+  log_line({{"time", utc_now()}, {"request_id", request_id}, {"method", req.method}, {"route", out.route},
+            {"status", out.status}, {"duration_ms", std::round(seconds * 1e5) / 100}});
+}
+
+}  // namespace shim

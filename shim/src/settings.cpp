@@ -1,0 +1,295 @@
+#include "settings.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+extern char** environ;
+
+namespace shim {
+namespace {
+
+// One row per setting. The parser and --help both read this table, so a flag
+// cannot exist without being documented (and the other way round).
+struct Option {
+  const char* flag;  // nullptr: environment only
+  const char* env;   // nullptr: command line only
+  enum Kind { text, number, secret_file, secret_text, help } kind;
+  long long min, max;  // for numbers
+  std::string (*show_default)(const Settings&);
+  void (*apply)(Settings&, long long number, const std::string& text);
+  const char* meaning;
+};
+
+std::string none(const Settings&) { return "-"; }
+
+const Option kOptions[] = {
+    {"--host", "BOXOFFICE_HTTP_HOST", Option::text, 0, 0,
+     [](const Settings& s) { return s.listen_host; },
+     [](Settings& s, long long, const std::string& v) { s.listen_host = v; },
+     "address to listen on"},
+    {"--port", "BOXOFFICE_HTTP_PORT", Option::number, 0, 65535,
+     [](const Settings& s) { return std::to_string(s.port); },
+     [](Settings& s, long long n, const std::string&) { s.port = static_cast<int>(n); },
+     "TCP port; 0 picks any free port"},
+    {"--threads", "BOXOFFICE_HTTP_THREADS", Option::number, 1, 1024,
+     [](const Settings& s) { return std::to_string(s.threads); },
+     [](Settings& s, long long n, const std::string&) { s.threads = static_cast<int>(n); },
+     "HTTP worker threads"},
+    {"--database-url", "BOXOFFICE_DATABASE_URL", Option::text, 0, 0, none,
+     [](Settings& s, long long, const std::string& v) { s.database_url = v; },
+     "libpq conninfo or URI (required)"},
+    {"--pool-size", "BOXOFFICE_POOL_SIZE", Option::number, 1, 1000,
+     [](const Settings& s) { return std::to_string(s.pool_size); },
+     [](Settings& s, long long n, const std::string&) { s.pool_size = static_cast<int>(n); },
+     "database connections"},
+    {"--pool-wait-ms", "BOXOFFICE_POOL_WAIT_MS", Option::number, 1, 60000,
+     [](const Settings& s) { return std::to_string(s.pool_wait_ms); },
+     [](Settings& s, long long n, const std::string&) { s.pool_wait_ms = static_cast<int>(n); },
+     "wait this long for a free connection, then 503 + Retry-After"},
+    {"--statement-timeout-ms", "BOXOFFICE_STATEMENT_TIMEOUT_MS", Option::number, 1, 600000,
+     [](const Settings& s) { return std::to_string(s.statement_timeout_ms); },
+     [](Settings& s, long long n, const std::string&) { s.statement_timeout_ms = static_cast<int>(n); },
+     "statement_timeout of every query; past it 504"},
+    {"--jwt-secret-file", "BOXOFFICE_JWT_SECRET_FILE", Option::secret_file, 0, 0, none, nullptr,
+     "file holding the HS256 secret (>= 32 bytes; trailing newline trimmed)"},
+    {nullptr, "BOXOFFICE_JWT_SECRET", Option::secret_text, 0, 0, none, nullptr,
+     "the HS256 secret itself, if no file is given (never a flag: ps would show it)"},
+    {"--jwt-issuer", "BOXOFFICE_JWT_ISSUER", Option::text, 0, 0,
+     [](const Settings& s) { return s.jwt_issuer; },
+     [](Settings& s, long long, const std::string& v) { s.jwt_issuer = v; },
+     "iss of the tokens we issue and accept"},
+    {"--jwt-audience", "BOXOFFICE_JWT_AUDIENCE", Option::text, 0, 0,
+     [](const Settings& s) { return s.jwt_audience; },
+     [](Settings& s, long long, const std::string& v) { s.jwt_audience = v; },
+     "aud of the tokens we issue and accept"},
+    {"--token-ttl", "BOXOFFICE_TOKEN_TTL", Option::number, 60, 86400,
+     [](const Settings& s) { return std::to_string(s.token_ttl_s); },
+     [](Settings& s, long long n, const std::string&) { s.token_ttl_s = static_cast<int>(n); },
+     "lifetime of issued tokens, seconds"},
+    {"--max-body-bytes", "BOXOFFICE_MAX_BODY_BYTES", Option::number, 1024, 67108864,
+     [](const Settings& s) { return std::to_string(s.max_body_bytes); },
+     [](Settings& s, long long n, const std::string&) { s.max_body_bytes = static_cast<size_t>(n); },
+     "largest request body; larger gets 413"},
+    {"--port-file", "BOXOFFICE_HTTP_PORT_FILE", Option::text, 0, 0, none,
+     [](Settings& s, long long, const std::string& v) { s.port_file = v; },
+     "write the bound port to this file (useful with port 0)"},
+    {"--help", nullptr, Option::help, 0, 0, none, nullptr, "print this help and exit"},
+};
+
+const Option* find_flag(const std::string& name) {
+  for (const Option& o : kOptions)
+    if (o.flag && name == o.flag) return &o;
+  return nullptr;
+}
+
+// Strict: the whole string must be an optional sign and digits, so "8080x",
+// " 80" and "1e3" are refused rather than half-read.
+bool parse_integer(const std::string& text, long long min, long long max, long long* out) {
+  size_t i = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+  if (i == text.size() || text.size() - i > 18) return false;  // 18 digits cannot overflow
+  for (size_t j = i; j < text.size(); ++j)
+    if (text[j] < '0' || text[j] > '9') return false;
+  long long value = std::stoll(text);
+  if (value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+// The error names the file and the reason but never echoes content.
+std::string read_secret_file(const std::string& path, const std::string& source) {
+  const size_t limit = 65536;  // a secret is small; /dev/zero must not hang us
+  auto cannot_read = [&](int error) {
+    return SettingsError("cannot read the JWT secret file '" + path + "' (" + source + "): " + std::strerror(error));
+  };
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw cannot_read(errno);
+  std::string content;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
+    content.append(buffer, n);
+    if (content.size() > limit) {
+      std::fclose(f);
+      throw SettingsError("the JWT secret file '" + path + "' (" + source + ") is larger than " +
+                          std::to_string(limit) + " bytes");
+    }
+  }
+  int read_error = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (read_error) throw cannot_read(read_error);
+  // Editors and `echo` add one newline; it is not part of the secret.
+  if (!content.empty() && content.back() == '\n') content.pop_back();
+  if (!content.empty() && content.back() == '\r') content.pop_back();
+  return content;
+}
+
+}  // namespace
+
+Settings parse_settings(int argc, const char* const* argv, const std::map<std::string, std::string>& env) {
+  std::map<const Option*, std::string> given;  // by flag
+  std::string first_error;
+  bool help = false;
+
+  // Keep scanning after an error so that --help anywhere still wins.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i] ? argv[i] : "";
+    auto fail = [&](const std::string& message) {
+      if (first_error.empty()) first_error = message;
+    };
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      fail("unexpected argument '" + arg + "' (see --help)");
+      continue;
+    }
+    size_t eq = arg.find('=');
+    std::string name = arg.substr(0, eq);
+    const Option* o = find_flag(name);
+    if (!o) {
+      // Only the name is quoted: the value of a mistyped flag may be a secret.
+      if (name == "--jwt-secret")
+        fail("--jwt-secret is not accepted: a secret on the command line is visible to every user "
+             "through ps; use --jwt-secret-file or BOXOFFICE_JWT_SECRET");
+      else
+        fail("unknown option " + name + " (see --help)");
+      break;  // what follows may be this option's value; do not echo it
+    }
+    if (o->kind == Option::help) {
+      if (eq != std::string::npos) fail("--help takes no value");
+      help = true;
+      continue;
+    }
+    if (eq != std::string::npos) {
+      given[o] = arg.substr(eq + 1);
+    } else if (i + 1 < argc && argv[i + 1] && std::string(argv[i + 1]).rfind("--", 0) != 0) {
+      given[o] = argv[++i];
+    } else {
+      fail(name + " needs a value");
+    }
+  }
+  for (int i = 1; i < argc && !help; ++i)
+    if (argv[i] && std::string(argv[i]) == "--help") help = true;
+
+  Settings s;
+  if (help) {
+    s.help = true;
+    return s;
+  }
+  if (!first_error.empty()) throw SettingsError(first_error);
+
+  // The flag if given, else the variable; an empty variable counts as unset
+  // (compose files often carry FOO= lines).
+  auto value_of = [&](const Option& o, std::string* value, std::string* source) {
+    auto g = given.find(&o);
+    if (g != given.end()) {
+      *value = g->second;
+      *source = o.flag;
+      return true;
+    }
+    if (o.env) {
+      auto e = env.find(o.env);
+      if (e != env.end() && !e->second.empty()) {
+        *value = e->second;
+        *source = o.env;
+        return true;
+      }
+    }
+    return false;
+  };
+
+  std::string secret_file, secret_file_source, secret_text;
+  for (const Option& o : kOptions) {
+    std::string value, source;
+    if (!value_of(o, &value, &source)) continue;
+    switch (o.kind) {
+      case Option::number: {
+        long long n;
+        if (!parse_integer(value, o.min, o.max, &n))
+          throw SettingsError(source + " must be an integer between " + std::to_string(o.min) + " and " +
+                              std::to_string(o.max) + ", got '" + value + "'");
+        o.apply(s, n, value);
+        break;
+      }
+      case Option::text:
+        o.apply(s, 0, value);
+        break;
+      case Option::secret_file:
+        secret_file = value;
+        secret_file_source = source;
+        break;
+      case Option::secret_text:
+        secret_text = value;
+        break;
+      case Option::help:
+        break;
+    }
+  }
+
+  if (s.listen_host.empty()) throw SettingsError("--host must not be empty");
+  if (s.jwt_issuer.empty()) throw SettingsError("--jwt-issuer must not be empty");
+  if (s.jwt_audience.empty()) throw SettingsError("--jwt-audience must not be empty");
+  if (s.database_url.empty())
+    throw SettingsError("a database URL is required: --database-url or BOXOFFICE_DATABASE_URL "
+                        "(libpq conninfo or URI)");
+
+  std::string secret_source;
+  if (!secret_file.empty()) {
+    s.jwt_secret = read_secret_file(secret_file, secret_file_source);
+    secret_source = "the file '" + secret_file + "'";
+  } else if (!secret_text.empty()) {
+    s.jwt_secret = secret_text;
+    secret_source = "BOXOFFICE_JWT_SECRET";
+  } else {
+    throw SettingsError("a JWT secret is required: --jwt-secret-file or BOXOFFICE_JWT_SECRET_FILE naming a "
+                        "file that holds it, or BOXOFFICE_JWT_SECRET (at least 32 bytes)");
+  }
+  // Reports only the length: this message ends up in logs.
+  if (s.jwt_secret.size() < 32)
+    throw SettingsError("the JWT secret from " + secret_source + " is " + std::to_string(s.jwt_secret.size()) +
+                        " bytes; it must be at least 32 bytes (e.g. openssl rand -base64 48)");
+  return s;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry = *e;
+    size_t eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+std::string help_text() {
+  const Settings defaults;
+  struct Row {
+    std::string flag, env, def, meaning;
+  };
+  std::vector<Row> rows;
+  rows.push_back({"option", "variable", "default", "meaning"});
+  size_t wf = 0, we = 0, wd = 0;
+  for (const Option& o : kOptions) {
+    std::string def = o.show_default(defaults);
+    if (o.kind == Option::number) def += "  (" + std::to_string(o.min) + ".." + std::to_string(o.max) + ")";
+    rows.push_back({o.flag ? o.flag : "-", o.env ? o.env : "-", def, o.meaning});
+  }
+  for (const Row& r : rows) {
+    wf = std::max(wf, r.flag.size());
+    we = std::max(we, r.env.size());
+    wd = std::max(wd, r.def.size());
+  }
+  std::ostringstream out;
+  out << "usage: boxoffice-http [--option value | --option=value]...\n"
+      << "The REST API of boxoffice over PostgreSQL. A flag wins over its variable.\n\n";
+  for (const Row& r : rows) {
+    out << "  " << r.flag << std::string(wf - r.flag.size() + 2, ' ') << r.env
+        << std::string(we - r.env.size() + 2, ' ') << r.def << std::string(wd - r.def.size() + 2, ' ')
+        << r.meaning << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace shim

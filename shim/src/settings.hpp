@@ -1,0 +1,46 @@
+// Settings of boxoffice-http, from flags and environment variables (a flag
+// wins over its variable). `boxoffice-http --help` prints the table.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+
+namespace shim {
+
+struct Settings {
+  std::string listen_host = "127.0.0.1";  // --host           BOXOFFICE_HTTP_HOST
+  int port = 8080;                        // --port           BOXOFFICE_HTTP_PORT (0: any free port)
+  int threads = 16;                       // --threads        BOXOFFICE_HTTP_THREADS
+  std::string database_url;               // --database-url   BOXOFFICE_DATABASE_URL (libpq conninfo or URI; required)
+  int pool_size = 8;                      // --pool-size      BOXOFFICE_POOL_SIZE
+  int pool_wait_ms = 200;                 // --pool-wait-ms   BOXOFFICE_POOL_WAIT_MS: then 503 + Retry-After
+  int statement_timeout_ms = 5000;        // --statement-timeout-ms BOXOFFICE_STATEMENT_TIMEOUT_MS
+  std::string jwt_secret;                 // --jwt-secret-file BOXOFFICE_JWT_SECRET_FILE, or BOXOFFICE_JWT_SECRET (required, >= 32 bytes)
+  std::string jwt_issuer = "boxoffice";   // --jwt-issuer     BOXOFFICE_JWT_ISSUER
+  std::string jwt_audience = "boxoffice"; // --jwt-audience   BOXOFFICE_JWT_AUDIENCE
+  int token_ttl_s = 3600;                 // --token-ttl      BOXOFFICE_TOKEN_TTL (seconds)
+  size_t max_body_bytes = 65536;          // --max-body-bytes BOXOFFICE_MAX_BODY_BYTES: else 413
+  std::string port_file;                  // --port-file      BOXOFFICE_HTTP_PORT_FILE: write the bound port there
+  bool help = false;                      // --help
+};
+
+class SettingsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses argv (argv[0] is skipped) over the environment `env`. Both
+// "--name value" and "--name=value" are accepted. Throws SettingsError with a
+// message a person can act on for unknown flags, bad numbers, a missing
+// database URL or a missing/short secret (unless --help). The secret file is
+// read here; its content is trimmed of a trailing newline.
+Settings parse_settings(int argc, const char* const* argv, const std::map<std::string, std::string>& env);
+
+// The environment of this process as a map.
+std::map<std::string, std::string> process_environment();
+
+// The --help text: every flag, its variable, its default.
+std::string help_text();
+
+}  // namespace shim

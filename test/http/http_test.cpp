@@ -1,0 +1,523 @@
+// HTTP integration tests: a running boxoffice-http in front of a throw-away
+// PostgreSQL, described by the environment (scripts/test-suites.sh sets it):
+//   BOXOFFICE_TEST_HOST, BOXOFFICE_TEST_PORT   where the shim listens
+//   BOXOFFICE_TEST_JWT_SECRET                   to craft bad tokens
+//   BOXOFFICE_TEST_ADMIN_EMAIL/_PASSWORD        an account with the admin role
+//   BOXOFFICE_TEST_PSQL                         a psql command line for the database, as superuser
+//   BOXOFFICE_TEST_DB_STOP, BOXOFFICE_TEST_DB_START  commands that stop and start the database
+//   BOXOFFICE_TEST_SHIM_LOG                     the shim's log file
+//   BOXOFFICE_TEST_POOL_SIZE                    the shim's pool size
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "jwt.hpp"
+
+namespace {
+using json = nlohmann::json;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    ADD_FAILURE() << name << " is not set: run these tests through `make test`";
+    return {};
+  }
+  return v;
+}
+
+struct Reply {
+  int status = 0;
+  json body;
+  std::string text;
+  httplib::Headers headers;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+class Api {
+ public:
+  Api() : client_(env("BOXOFFICE_TEST_HOST"), std::atoi(env("BOXOFFICE_TEST_PORT").c_str())) {
+    client_.set_read_timeout(15, 0);
+  }
+  Reply call(const std::string& method, const std::string& path, const std::string& body = "",
+             httplib::Headers headers = {}, const std::string& content_type = "application/json") {
+    httplib::Result r = [&] {
+      if (method == "GET") return client_.Get(path.c_str(), headers);
+      if (method == "DELETE") return client_.Delete(path.c_str(), headers);
+      if (method == "PUT") return client_.Put(path.c_str(), headers, body, content_type.c_str());
+      return client_.Post(path.c_str(), headers, body, content_type.c_str());
+    }();
+    Reply reply;
+    if (!r) return reply;  // status 0: no answer
+    reply.status = r->status;
+    reply.text = r->body;
+    reply.headers = r->headers;
+    reply.body = json::parse(r->body, nullptr, false);
+    return reply;
+  }
+  Reply get(const std::string& path, const std::string& token = "") { return call("GET", path, "", auth(token)); }
+  Reply post(const std::string& path, const json& body, const std::string& token = "") {
+    return call("POST", path, body.dump(), auth(token));
+  }
+  static httplib::Headers auth(const std::string& token) {
+    if (token.empty()) return {};
+    return {{"Authorization", "Bearer " + token}};
+  }
+
+ private:
+  httplib::Client client_;
+};
+
+std::string login(Api& api, const std::string& email, const std::string& password) {
+  Reply r = api.post("/v1/login", {{"email", email}, {"password", password}});
+  EXPECT_EQ(r.status, 200) << r.text;
+  return r.body.value("access_token", "");
+}
+
+std::string unique(const std::string& prefix) {
+  static int n = 0;
+  return prefix + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "-" + std::to_string(++n);
+}
+
+std::string register_and_login(Api& api, int64_t* user_id = nullptr) {
+  std::string email = unique("buyer") + "@example.com";
+  Reply r = api.post("/v1/users", {{"email", email}, {"name", "Buyer"}, {"password", "buyer-password"}});
+  EXPECT_EQ(r.status, 201) << r.text;
+  if (user_id) *user_id = r.body.value("user_id", int64_t{0});
+  return login(api, email, "buyer-password");
+}
+
+int psql(const std::string& sql) {
+  return std::system((env("BOXOFFICE_TEST_PSQL") + " -q -c \"" + sql + "\" >/dev/null").c_str());
+}
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+json claims(const std::string& sub, const std::string& role) {
+  return {{"sub", sub}, {"role", role}, {"iss", "boxoffice"}, {"aud", "boxoffice"}, {"iat", now_s()},
+          {"nbf", now_s()}, {"exp", now_s() + 600}};
+}
+
+// A published performance with 2 x 1 x 6 seats, made through the admin routes.
+struct Stage {
+  int64_t performance = 0;
+  std::vector<int64_t> seats;
+};
+
+Stage make_stage(Api& api, const std::string& admin, int max_per_customer = 4) {
+  Stage s;
+  Reply v = api.post("/v1/admin/venues", {{"name", unique("Hall ")}, {"address", "Seoul"}, {"sections", {"A", "B"}},
+                                          {"rows_per_section", 1}, {"seats_per_row", 6}}, admin);
+  EXPECT_EQ(v.status, 201) << v.text;
+  Reply c = api.post("/v1/admin/concerts", {{"title", unique("Show ")}, {"artist", "Tester"}}, admin);
+  EXPECT_EQ(c.status, 201) << c.text;
+  int64_t concert = c.body.value("concert_id", int64_t{0});
+  std::string base = "/v1/admin/concerts/" + std::to_string(concert);
+  EXPECT_EQ(api.post(base + "/tiers", {{"label", "FRONT"}, {"price", 1000}, {"first_seat", 1}, {"last_seat", 3}}, admin).status, 201);
+  EXPECT_EQ(api.post(base + "/tiers", {{"label", "BACK"}, {"price", 500}, {"first_seat", 4}, {"last_seat", 6}}, admin).status, 201);
+  Reply p = api.post("/v1/admin/performances",
+                     {{"concert_id", concert}, {"venue_id", v.body.value("venue_id", int64_t{0})},
+                      {"starts_at", "2030-01-01T19:00:00+09:00"}, {"max_seats_per_customer", max_per_customer}}, admin);
+  EXPECT_EQ(p.status, 201) << p.text;
+  EXPECT_EQ(api.post(base + "/publish", json::object(), admin).status, 200);
+  s.performance = p.body.value("performance_id", int64_t{0});
+  Reply map = api.get("/v1/performances/" + std::to_string(s.performance) + "/seats");
+  EXPECT_EQ(map.status, 200);
+  for (const json& seat : map.body) s.seats.push_back(seat.at("seat_id").get<int64_t>());
+  return s;
+}
+
+class HttpTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Api api;
+    admin_ = login(api, env("BOXOFFICE_TEST_ADMIN_EMAIL"), env("BOXOFFICE_TEST_ADMIN_PASSWORD"));
+  }
+  Api api;
+  static std::string admin_;
+};
+std::string HttpTest::admin_;
+
+std::string holds_path(const Stage& s) { return "/v1/performances/" + std::to_string(s.performance) + "/holds"; }
+std::string reservation_path(int64_t id, const std::string& action = "") {
+  return "/v1/reservations/" + std::to_string(id) + (action.empty() ? "" : "/" + action);
+}
+
+// --- operations -----------------------------------------------------------------
+
+TEST_F(HttpTest, HealthReadinessMetrics) {
+  EXPECT_EQ(api.get("/healthz").status, 200);
+  Reply ready = api.get("/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body.value("status", ""), "ready");
+  api.get("/v1/concerts");
+  Reply metrics = api.get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.header("Content-Type").find("text/plain"), std::string::npos);
+  EXPECT_NE(metrics.text.find("boxoffice_http_requests_total{"), std::string::npos);
+  EXPECT_NE(metrics.text.find("route=\"/v1/concerts\""), std::string::npos);
+  EXPECT_NE(metrics.text.find("boxoffice_db_pool_size"), std::string::npos);
+}
+
+TEST_F(HttpTest, RequestIdIsEchoedAndLogged) {
+  std::string id = unique("req-");
+  Reply r = api.call("GET", "/v1/concerts", "", {{"X-Request-Id", id}});
+  EXPECT_EQ(r.header("X-Request-Id"), id);
+  Reply generated = api.get("/v1/concerts");
+  EXPECT_EQ(generated.header("X-Request-Id").size(), 32u);
+  Reply bad = api.call("GET", "/v1/concerts", "", {{"X-Request-Id", "has spaces and \"quotes\""}});
+  EXPECT_EQ(bad.header("X-Request-Id").size(), 32u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::ifstream log(env("BOXOFFICE_TEST_SHIM_LOG"));
+  std::string line;
+  bool found = false;
+  while (std::getline(log, line)) {
+    json entry = json::parse(line, nullptr, false);
+    if (entry.is_object() && entry.value("request_id", "") == id) {
+      found = true;
+      EXPECT_EQ(entry.value("method", ""), "GET");
+      EXPECT_EQ(entry.value("route", ""), "/v1/concerts");
+      EXPECT_EQ(entry.value("status", 0), 200);
+      EXPECT_TRUE(entry.contains("duration_ms"));
+    }
+  }
+  EXPECT_TRUE(found) << "no access-log line with request id " << id;
+}
+
+// Every documented route is served, every served route is documented.
+TEST_F(HttpTest, OpenApiMatchesTheServedRoutes) {
+  Reply doc = api.get("/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.body.value("openapi", ""), "3.0.3");
+  const json& paths = doc.body.at("paths");
+  ASSERT_GE(paths.size(), 25u);
+  int checked = 0;
+  for (auto& [path, methods] : paths.items()) {
+    std::string concrete = path;
+    for (size_t at; (at = concrete.find('{')) != std::string::npos;)
+      concrete.replace(at, concrete.find('}', at) - at + 1, "999999");
+    for (auto& [method, op] : methods.items()) {
+      std::string m = method;
+      for (char& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      Reply r = api.call(m, concrete, "{}", Api::auth(admin_));
+      EXPECT_NE(r.status, 0) << m << " " << concrete;
+      EXPECT_NE(r.status, 405) << m << " " << concrete << " is documented but not served";
+      if (r.status == 404) {
+        EXPECT_NE(r.body.value("code", ""), "not_found") << m << " " << concrete;
+      }
+      EXPECT_TRUE(op.contains("responses") && op.contains("operationId"));
+      checked++;
+    }
+  }
+  EXPECT_GE(checked, 30);
+  // and what is not documented is not served
+  EXPECT_EQ(api.get("/v1/nothing-here").status, 404);
+  EXPECT_EQ(api.get("/v1/nothing-here").body.value("code", ""), "not_found");
+  EXPECT_FALSE(paths.contains("/v1/nothing-here"));
+}
+
+// --- errors -----------------------------------------------------------------------
+
+TEST_F(HttpTest, UnknownRouteAndWrongMethod) {
+  Reply missing = api.get("/v2/concerts");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(missing.body.value("status", 0), 404);
+  Reply wrong = api.call("DELETE", "/v1/concerts");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.header("Allow"), "GET");
+  Reply put = api.call("PUT", "/v1/login", "{}");
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.header("Allow"), "POST");
+}
+
+TEST_F(HttpTest, MalformedBodies) {
+  Reply bad = api.call("POST", "/v1/login", "{\"email\": ");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body.value("code", ""), "malformed_json");
+  EXPECT_EQ(api.call("POST", "/v1/login", "[1, 2]").status, 400);
+  EXPECT_EQ(api.call("POST", "/v1/login", "email=x", {}, "application/x-www-form-urlencoded").status, 415);
+  Reply big = api.call("POST", "/v1/login", "{\"email\": \"" + std::string(200000, 'x') + "\"}");
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(big.header("Content-Type"), "application/problem+json");
+  // a wrongly typed field fails in PostgreSQL as a data exception: 400
+  Stage s = make_stage(api, admin_);
+  Reply typed = api.post(holds_path(s), {{"seat_ids", {"abc"}}});
+  EXPECT_EQ(typed.status, 400) << typed.text;
+  EXPECT_EQ(typed.body.value("code", ""), "22P02");
+}
+
+TEST_F(HttpTest, TokensAreCheckedStrictly) {
+  std::string secret = env("BOXOFFICE_TEST_JWT_SECRET");
+  EXPECT_EQ(api.get("/v1/me").status, 401);
+  EXPECT_EQ(api.get("/v1/me").header("WWW-Authenticate").rfind("Bearer", 0), 0u);
+  EXPECT_EQ(api.get("/v1/me", "garbage").status, 401);
+  EXPECT_EQ(api.call("GET", "/v1/me", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}).status, 401);
+  json expired = claims("1", "buyer");
+  expired["exp"] = now_s() - 3600;
+  EXPECT_EQ(api.get("/v1/me", shim::jwt::sign(expired, secret)).status, 401);
+  json early = claims("1", "buyer");
+  early["nbf"] = now_s() + 3600;
+  EXPECT_EQ(api.get("/v1/me", shim::jwt::sign(early, secret)).status, 401);
+  json audience = claims("1", "buyer");
+  audience["aud"] = "someone-else";
+  EXPECT_EQ(api.get("/v1/me", shim::jwt::sign(audience, secret)).status, 401);
+  EXPECT_EQ(api.get("/v1/me", shim::jwt::sign(claims("1", "buyer"), "another secret of at least 32 bytes!!")).status, 401);
+  // alg "none": header {"alg":"none"} and no signature
+  std::string none = shim::jwt::base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
+                     shim::jwt::base64url_encode(claims("1", "admin").dump()) + ".";
+  Reply refused = api.get("/v1/admin/invariants", none);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.body.value("message", ""), "token algorithm not accepted");
+  // a bad token is refused even where no token is needed
+  EXPECT_EQ(api.get("/v1/concerts", "garbage").status, 401);
+}
+
+TEST_F(HttpTest, AdminRoutesAreForAdmins) {
+  std::string buyer = register_and_login(api);
+  EXPECT_EQ(api.post("/v1/admin/concerts", {{"title", "X"}, {"artist", "Y"}}).status, 401);
+  Reply forbidden = api.post("/v1/admin/concerts", {{"title", "X"}, {"artist", "Y"}}, buyer);
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(forbidden.body.value("code", ""), "admin_required");
+  EXPECT_EQ(api.get("/v1/admin/invariants", buyer).status, 403);
+  Reply invariants = api.get("/v1/admin/invariants", admin_);
+  EXPECT_EQ(invariants.status, 200);
+  EXPECT_TRUE(invariants.body.is_array());
+}
+
+TEST_F(HttpTest, UnexpectedErrorsHaveAnIdAndLeakNoSql) {
+  ASSERT_EQ(psql("ALTER FUNCTION boxoffice.concerts() RENAME TO concerts_renamed_by_test"), 0);
+  Reply r = api.get("/v1/concerts");
+  ASSERT_EQ(psql("ALTER FUNCTION boxoffice.concerts_renamed_by_test() RENAME TO concerts"), 0);
+  EXPECT_EQ(r.status, 500);
+  std::string error_id = r.body.value("error_id", "");
+  EXPECT_EQ(error_id.size(), 32u);
+  EXPECT_EQ(r.text.find("concerts"), std::string::npos) << "the body leaks SQL: " << r.text;
+  EXPECT_EQ(r.text.find("SELECT"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::ifstream log(env("BOXOFFICE_TEST_SHIM_LOG"));
+  std::stringstream all;
+  all << log.rdbuf();
+  EXPECT_NE(all.str().find(error_id), std::string::npos) << "error id not in the log";
+  EXPECT_EQ(api.get("/v1/concerts").status, 200);
+}
+
+// --- the buyer's flows --------------------------------------------------------------
+
+TEST_F(HttpTest, UserBuysAndCancels) {
+  Stage s = make_stage(api, admin_);
+  std::string token = register_and_login(api);
+  Reply me = api.get("/v1/me", token);
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(me.body.value("role", ""), "buyer");
+
+  Reply concerts = api.get("/v1/concerts");
+  EXPECT_EQ(concerts.status, 200);
+  Reply perf = api.get("/v1/performances/" + std::to_string(s.performance));
+  EXPECT_EQ(perf.status, 200);
+  EXPECT_EQ(perf.body.value("total", 0), 12);
+  EXPECT_EQ(perf.body.at("tiers").size(), 2u);
+  EXPECT_EQ(s.seats.size(), 12u);
+
+  Reply hold = api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[1]}}}, token);
+  ASSERT_EQ(hold.status, 201) << hold.text;
+  EXPECT_EQ(hold.body.value("status", ""), "hold");
+  EXPECT_EQ(hold.body.value("total_amount", 0), 2000);
+  EXPECT_EQ(hold.body.value("hold_token", "").size(), 32u);
+  int64_t id = hold.body.value("reservation_id", int64_t{0});
+
+  Reply taken = api.post(holds_path(s), {{"seat_ids", {s.seats[1], s.seats[2]}}});
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(taken.body.value("code", ""), "TK003");
+  EXPECT_EQ(taken.body.value("message", ""), "some of the seats you selected were just taken");
+  EXPECT_FALSE(taken.body.value("detail", "").empty());
+
+  Reply confirmed = api.post(reservation_path(id, "confirm"), json::object(), token);
+  EXPECT_EQ(confirmed.status, 200) << confirmed.text;
+  EXPECT_EQ(confirmed.body.value("status", ""), "confirmed");
+  EXPECT_EQ(confirmed.body.value("reservation_number", "").rfind("BX-", 0), 0u);
+  EXPECT_EQ(api.post(reservation_path(id, "confirm"), json::object(), token).body.value("reservation_number", ""),
+            confirmed.body.value("reservation_number", ""));
+
+  Reply mine = api.get("/v1/reservations", token);
+  EXPECT_EQ(mine.status, 200);
+  ASSERT_EQ(mine.body.size(), 1u);
+  EXPECT_EQ(api.get(reservation_path(id), token).body.value("status", ""), "confirmed");
+  EXPECT_EQ(api.post(reservation_path(id, "release"), json::object(), token).status, 409);
+
+  Reply cancelled = api.post(reservation_path(id, "cancel"), json::object(), token);
+  EXPECT_EQ(cancelled.status, 200);
+  EXPECT_EQ(cancelled.body.value("status", ""), "cancelled");
+  EXPECT_EQ(api.post(reservation_path(id, "cancel"), json::object(), token).body.value("status", ""), "cancelled");
+  Reply map = api.get("/v1/performances/" + std::to_string(s.performance) + "/seats");
+  for (const json& seat : map.body) EXPECT_EQ(seat.value("status", ""), "available");
+
+  // limits and bad input map to their statuses
+  EXPECT_EQ(api.post(holds_path(s), {{"seat_ids", json::array()}}, token).status, 422);
+  EXPECT_EQ(api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[0]}}}, token).status, 422);
+  EXPECT_EQ(api.post("/v1/performances/999999/holds", {{"seat_ids", {1}}}, token).status, 404);
+  EXPECT_EQ(api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[1], s.seats[2], s.seats[3], s.seats[4]}}}, token).status,
+            422);
+}
+
+TEST_F(HttpTest, NobodyReachesAnotherCustomersReservation) {
+  Stage s = make_stage(api, admin_);
+  std::string a = register_and_login(api), b = register_and_login(api);
+  Reply hold = api.post(holds_path(s), {{"seat_ids", {s.seats[3]}}}, a);
+  ASSERT_EQ(hold.status, 201);
+  int64_t id = hold.body.value("reservation_id", int64_t{0});
+  for (const char* action : {"", "confirm", "cancel", "release"}) {
+    Reply r = std::string(action).empty() ? api.get(reservation_path(id), b)
+                                           : api.post(reservation_path(id, action), json::object(), b);
+    EXPECT_EQ(r.status, 404) << action;
+    EXPECT_EQ(r.body.value("code", ""), "TK009") << action;
+  }
+  EXPECT_EQ(api.get(reservation_path(id)).status, 404);  // no token, no hold token
+  EXPECT_EQ(api.get("/v1/reservations", b).body.size(), 0u);
+  EXPECT_EQ(api.get(reservation_path(id), a).status, 200);
+}
+
+TEST_F(HttpTest, GuestHoldsConfirmsAndLooksUp) {
+  Stage s = make_stage(api, admin_);
+  Reply hold = api.post(holds_path(s), {{"seat_ids", {s.seats[6], s.seats[7]}}});
+  ASSERT_EQ(hold.status, 201) << hold.text;
+  std::string token = hold.body.value("hold_token", "");
+  int64_t id = hold.body.value("reservation_id", int64_t{0});
+  httplib::Headers with_token = {{"X-Hold-Token", token}};
+  EXPECT_EQ(api.call("GET", reservation_path(id), "", with_token).status, 200);
+  EXPECT_EQ(api.call("GET", reservation_path(id), "", {{"X-Hold-Token", "wrong"}}).status, 404);
+
+  Reply missing = api.call("POST", reservation_path(id, "confirm"), "{}", with_token);
+  EXPECT_EQ(missing.status, 422);
+  EXPECT_EQ(missing.body.value("code", ""), "TK021");
+  Reply phone = api.call("POST", reservation_path(id, "confirm"),
+                         json{{"buyer_name", "Guest"}, {"buyer_phone", "123"}, {"guest_pin", "1234"}}.dump(), with_token);
+  EXPECT_EQ(phone.status, 422);
+  EXPECT_EQ(phone.body.value("code", ""), "TK013");
+  std::string number = "010" + std::to_string(10000000 + now_s() % 89999999);
+  Reply ok = api.call("POST", reservation_path(id, "confirm"),
+                      json{{"buyer_name", "Guest"}, {"buyer_phone", number}, {"guest_pin", "2468"}}.dump(), with_token);
+  EXPECT_EQ(ok.status, 200) << ok.text;
+  EXPECT_EQ(ok.body.value("status", ""), "confirmed");
+
+  Reply found = api.post("/v1/guest-lookup", {{"phone", number}, {"pin", "2468"}});
+  EXPECT_EQ(found.status, 200);
+  EXPECT_EQ(found.body.size(), 1u);
+  Reply none = api.post("/v1/guest-lookup", {{"phone", number}, {"pin", "1111"}});
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(none.body.value("code", ""), "TK012");
+  EXPECT_EQ(api.post("/v1/guest-lookup", {{"phone", number}, {"pin", "12"}}).status, 422);
+
+  Reply cancelled = api.call("POST", reservation_path(id, "cancel"), "", with_token);
+  EXPECT_EQ(cancelled.status, 200);
+  EXPECT_EQ(cancelled.body.value("status", ""), "cancelled");
+}
+
+TEST_F(HttpTest, AccountsAndLogin) {
+  std::string email = unique("acct") + "@example.com";
+  EXPECT_EQ(api.post("/v1/users", {{"email", email}, {"name", "A"}, {"password", "long-enough"}}).status, 201);
+  Reply again = api.post("/v1/users", {{"email", email}, {"name", "A"}, {"password", "long-enough"}});
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.body.value("code", ""), "TK016");
+  EXPECT_EQ(api.post("/v1/users", {{"email", "nope"}, {"name", "A"}, {"password", "long-enough"}}).status, 422);
+  Reply wrong = api.post("/v1/login", {{"email", email}, {"password", "not-it"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body.value("code", ""), "TK015");
+  Reply ok = api.post("/v1/login", {{"email", email}, {"password", "long-enough"}});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body.value("token_type", ""), "Bearer");
+  EXPECT_EQ(ok.body.value("role", ""), "buyer");
+  shim::jwt::Verified v = shim::jwt::verify(ok.body.value("access_token", ""), env("BOXOFFICE_TEST_JWT_SECRET"),
+                                            "boxoffice", "boxoffice", now_s());
+  EXPECT_EQ(v.verdict, shim::jwt::Verdict::valid);
+  EXPECT_EQ(v.claims.value("sub", ""), std::to_string(ok.body.value("user_id", int64_t{0})));
+}
+
+TEST_F(HttpTest, CatalogAdministration) {
+  Stage s = make_stage(api, admin_);
+  std::string p = "/v1/admin/performances/" + std::to_string(s.performance);
+  EXPECT_EQ(api.post(p + "/rules", {{"max_seats_per_hold", 2}}, admin_).status, 200);
+  EXPECT_EQ(api.get("/v1/performances/" + std::to_string(s.performance)).body.value("max_seats_per_hold", 0), 2);
+  EXPECT_EQ(api.post(p + "/rules", {{"max_seats_per_hold", 0}}, admin_).status, 422);
+  EXPECT_EQ(api.post(p + "/sales-window", {{"sales_opens_at", "2029-01-01T00:00:00Z"}, {"sales_closes_at", "2029-06-01T00:00:00Z"}},
+                     admin_).status, 200);
+  Reply closed = api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}});
+  EXPECT_EQ(closed.status, 409);
+  EXPECT_EQ(closed.body.value("code", ""), "TK002");
+  EXPECT_EQ(api.post(p + "/cancel", json::object(), admin_).status, 200);
+  EXPECT_EQ(api.call("DELETE", p, "", Api::auth(admin_)).status, 200);
+  EXPECT_EQ(api.get("/v1/performances/" + std::to_string(s.performance)).status, 404);
+  Reply sweep = api.post("/v1/admin/sweep", json::object(), admin_);
+  EXPECT_EQ(sweep.status, 200);
+  EXPECT_TRUE(sweep.body.contains("expired_holds"));
+}
+
+// --- the database going away ---------------------------------------------------------
+
+TEST_F(HttpTest, PoolExhaustionAnswers503WithRetryAfter) {
+  int pool = std::atoi(env("BOXOFFICE_TEST_POOL_SIZE").c_str());
+  Stage s = make_stage(api, admin_);
+  std::string seats = "/v1/performances/" + std::to_string(s.performance) + "/seats";
+  // A DBA's lock makes every seat-map read wait, so the pool's connections stay busy.
+  auto locker = std::async(std::launch::async, [] {
+    return psql("BEGIN; LOCK TABLE boxoffice.seats IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<std::future<Reply>> calls;
+  for (int i = 0; i < pool + 4; i++)
+    calls.push_back(std::async(std::launch::async, [&seats] { Api a; return a.get(seats); }));
+  int busy = 0, answered = 0;
+  for (auto& f : calls) {
+    Reply r = f.get();
+    if (r.status == 503) {
+      busy++;
+      EXPECT_EQ(r.header("Retry-After"), "1");
+      EXPECT_EQ(r.body.value("code", ""), "database_busy");
+    } else {
+      answered++;
+    }
+  }
+  EXPECT_EQ(locker.get(), 0);
+  EXPECT_GE(busy, 1) << "no request was turned away while the pool was exhausted";
+  EXPECT_GE(answered, 1);
+  EXPECT_EQ(api.get("/v1/concerts").status, 200);
+}
+
+TEST_F(HttpTest, DatabaseRestartIsSurvived) {
+  ASSERT_EQ(api.get("/v1/concerts").status, 200);
+  ASSERT_EQ(std::system(env("BOXOFFICE_TEST_DB_STOP").c_str()), 0);
+  Reply down = api.get("/v1/concerts");
+  EXPECT_EQ(down.status, 503) << down.text;
+  EXPECT_EQ(down.header("Retry-After"), "1");
+  EXPECT_EQ(api.get("/readyz").status, 503);
+  EXPECT_EQ(api.get("/healthz").status, 200);
+  ASSERT_EQ(std::system(env("BOXOFFICE_TEST_DB_START").c_str()), 0);
+  int status = 0;
+  for (int i = 0; i < 50 && status != 200; i++) {
+    status = api.get("/v1/concerts").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(api.get("/readyz").status, 200);
+  // every pooled connection recovers, not just one
+  for (int i = 0; i < 20; i++) EXPECT_EQ(api.get("/v1/concerts").status, 200);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

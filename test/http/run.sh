@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# HTTP integration tests: runs inside the throw-away cluster of scripts/test.sh.
+# Makes a database with the extension and the shim's login role, starts
+# boxoffice-http on a free port, runs test/http/*_test.cpp against it, then
+# stops it with SIGTERM and checks that it finished cleanly.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+db=boxoffice_http
+secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=\n')
+work=$(mktemp -d)
+log=$work/shim.log
+
+psql -q -X -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" || exit 1
+psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION boxoffice CASCADE" || exit 1
+psql -q -X -d "$db" -v login=boxoffice_http -v password="$password" -f scripts/http-role.sql || exit 1
+psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c \
+  "SELECT FROM boxoffice.set_admin(boxoffice.register_user('admin@example.com', 'Admin', 'admin-password'), true)" || exit 1
+
+pool_size=4
+BOXOFFICE_JWT_SECRET=$secret build/cmake/boxoffice-http --port 0 --port-file "$work/port" \
+  --database-url "host=$PGHOST port=$PGPORT dbname=$db user=boxoffice_http password=$password connect_timeout=2" \
+  --pool-size $pool_size --pool-wait-ms 200 --threads 32 >"$log" 2>&1 &
+shim=$!
+for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+[ -s "$work/port" ] || { echo "the shim did not start:"; cat "$log"; exit 1; }
+
+export BOXOFFICE_TEST_HOST=127.0.0.1 BOXOFFICE_TEST_PORT=$(cat "$work/port")
+export BOXOFFICE_TEST_JWT_SECRET=$secret BOXOFFICE_TEST_SHIM_LOG=$log BOXOFFICE_TEST_POOL_SIZE=$pool_size
+export BOXOFFICE_TEST_ADMIN_EMAIL=admin@example.com BOXOFFICE_TEST_ADMIN_PASSWORD=admin-password
+export BOXOFFICE_TEST_PSQL="psql -X -d $db"
+export BOXOFFICE_TEST_DB_STOP="pg_ctlcluster $PGVERSION regress stop -m fast"
+export BOXOFFICE_TEST_DB_START="pg_ctlcluster $PGVERSION regress start"
+build/cmake/http_tests
+status=$?
+
+kill -TERM "$shim"
+wait "$shim"
+code=$?
+if [ "$code" -eq 0 ] && grep -q '"event":"stopped"' "$log"; then
+  echo "[       OK ] SIGTERM: the shim finished in-flight work and exited 0"
+else
+  echo "[  FAILED  ] SIGTERM: exit code $code"; tail -5 "$log"; status=1
+fi
+grep -q "$secret" "$log" && { echo "[  FAILED  ] the JWT secret appears in the log"; status=1; }
+[ "$status" -eq 0 ] && rm -rf "$work" || echo "kept the shim log: $log"
+exit $status
