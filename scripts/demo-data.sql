@@ -19,3 +19,4 @@ SELECT boxoffice.create_performance(:iu, :venue, date_trunc('day', now()) + inte
 SELECT boxoffice.publish_concert(:iu), boxoffice.publish_concert(:jazz);
 
 SELECT boxoffice.register_user('fan@example.com', 'Demo Fan', 'correct horse battery') AS demo_user \gset
+SELECT boxoffice.set_admin(boxoffice.register_user('admin@example.com', 'Demo Admin', 'admin-password'), true) IS NOT NULL AS admin;

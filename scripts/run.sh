@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # `make run`: builds and installs boxoffice, starts a local PostgreSQL 15
-# cluster "boxoffice" with pg_cron, loads the demo data once, and prints how
-# to connect. Run it again at any time; `make stop` stops the cluster.
+# cluster "boxoffice" with pg_cron, loads the demo data once, starts the HTTP
+# shim on 127.0.0.1, and prints how to connect. Run it again at any time (it
+# restarts the shim with the fresh build); `make stop` stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${BOXOFFICE_PORT:-5499}
 CLUSTER=boxoffice
 DB=boxoffice
 APP_PASSWORD=${BOXOFFICE_APP_PASSWORD:-shop-secret}
+HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8080}
+STATE=build/run  # the shim's generated secrets, pid and log
+mkdir -p "$STATE" && chmod 700 "$STATE"
+stop_shim() {
+  if [ -s "$STATE/shim.pid" ] && kill -0 "$(cat "$STATE/shim.pid")" 2>/dev/null; then
+    kill -TERM "$(cat "$STATE/shim.pid")"
+    for _ in $(seq 50); do kill -0 "$(cat "$STATE/shim.pid")" 2>/dev/null || break; sleep 0.1; done
+    echo "stopped boxoffice-http"
+  fi
+  rm -f "$STATE/shim.pid"
+}
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 as_postgres() { $SUDO runuser -u postgres -- "$@"; }
 
 if [ "${1:-}" = stop ]; then
+  stop_shim
   $SUDO pg_ctlcluster 15 "$CLUSTER" stop 2>/dev/null && echo "stopped cluster 15/$CLUSTER" || echo "cluster 15/$CLUSTER is not running"
   exit 0
 fi
@@ -49,6 +62,20 @@ if [ "$(psql_db -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname
   echo "loaded the demo data into database $DB"
 fi
 
+# The HTTP shim: its own login role and a JWT secret, generated once.
+[ -s "$STATE/http-password" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$STATE/http-password"
+[ -s "$STATE/jwt-secret" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > "$STATE/jwt-secret"
+chmod 600 "$STATE/http-password" "$STATE/jwt-secret"
+as_postgres psql -X -q -p "$PORT" -d "$DB" -v login=boxoffice_http -v password="$(cat "$STATE/http-password")" \
+  -f scripts/http-role.sql
+stop_shim
+BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$HTTP_PORT" \
+  --database-url "host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2" \
+  >"$STATE/shim.log" 2>&1 &
+echo $! > "$STATE/shim.pid"
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "boxoffice-http did not become ready:"; tail -5 "$STATE/shim.log"; exit 1; }
+
 cat <<MSG
 
 boxoffice is running: PostgreSQL 15, cluster 15/$CLUSTER, port $PORT, database $DB, with pg_cron.
@@ -63,6 +90,19 @@ boxoffice is running: PostgreSQL 15, cluster 15/$CLUSTER, port $PORT, database $
     SELECT * FROM boxoffice.availability(1);
     SELECT * FROM boxoffice.hold(1, ARRAY[1, 2], 1);   -- user 1 is fan@example.com
     SELECT jobname, schedule FROM cron.job;
+
+boxoffice-http is serving http://127.0.0.1:$HTTP_PORT (log: $STATE/shim.log, API: /openapi.json).
+  A purchase, step by step:
+    B=http://127.0.0.1:$HTTP_PORT
+    curl -s \$B/v1/concerts
+    curl -s \$B/v1/performances/1/seats | head -c 300; echo
+    TOKEN=\$(curl -s \$B/v1/login --json '{"email":"fan@example.com","password":"correct horse battery"}' \\
+      | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+    curl -s \$B/v1/performances/1/holds -H "Authorization: Bearer \$TOKEN" --json '{"seat_ids":[7,8]}'
+    curl -s \$B/v1/reservations/<reservation_id>/confirm -H "Authorization: Bearer \$TOKEN" --json '{}'
+    curl -s \$B/v1/reservations -H "Authorization: Bearer \$TOKEN"
+    curl -s \$B/v1/reservations/<reservation_id>/cancel -H "Authorization: Bearer \$TOKEN" --json '{}'
+  Admin: log in as admin@example.com / admin-password for the /v1/admin routes.
 
   Stop it with: make stop
 MSG
