@@ -69,9 +69,10 @@ chmod 600 "$STATE/http-password" "$STATE/jwt-secret"
 as_postgres psql -X -q -p "$PORT" -d "$DB" -v login=boxoffice_http -v password="$(cat "$STATE/http-password")" \
   -f scripts/http-role.sql
 stop_shim
-BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$HTTP_PORT" \
-  --database-url "host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2" \
-  >"$STATE/shim.log" 2>&1 &
+# Secrets go in through the environment and a file, never argv (ps shows argv).
+BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" \
+BOXOFFICE_DATABASE_URL="host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2" \
+  nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$HTTP_PORT" >"$STATE/shim.log" 2>&1 &
 echo $! > "$STATE/shim.pid"
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
 curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "boxoffice-http did not become ready:"; tail -5 "$STATE/shim.log"; exit 1; }

@@ -18,9 +18,10 @@ psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c \
   "SELECT FROM boxoffice.set_admin(boxoffice.register_user('admin@example.com', 'Admin', 'admin-password'), true)" || exit 1
 
 pool_size=4
-BOXOFFICE_JWT_SECRET=$secret build/cmake/boxoffice-http --port 0 --port-file "$work/port" \
-  --database-url "host=$PGHOST port=$PGPORT dbname=$db user=boxoffice_http password=$password connect_timeout=2" \
-  --pool-size $pool_size --pool-wait-ms 200 --threads 32 >"$log" 2>&1 &
+BOXOFFICE_JWT_SECRET=$secret \
+BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=boxoffice_http password=$password connect_timeout=2" \
+  build/cmake/boxoffice-http --port 0 --port-file "$work/port" --pool-size $pool_size --pool-wait-ms 200 --threads 32 \
+  >"$log" 2>&1 &
 shim=$!
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "the shim did not start:"; cat "$log"; exit 1; }
@@ -42,6 +43,6 @@ if [ "$code" -eq 0 ] && grep -q '"event":"stopped"' "$log"; then
 else
   echo "[  FAILED  ] SIGTERM: exit code $code"; tail -5 "$log"; status=1
 fi
-grep -q "$secret" "$log" && { echo "[  FAILED  ] the JWT secret appears in the log"; status=1; }
+grep -q -e "$secret" -e "$password" "$log" && { echo "[  FAILED  ] a secret appears in the log"; status=1; }
 [ "$status" -eq 0 ] && rm -rf "$work" || echo "kept the shim log: $log"
 exit $status
