@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs inside the throw-away cluster of bench/run.sh (PG* variables set).
 # Sets up boxoffice and the seed-style baseline side by side in one database,
-# runs each workload against both back to back, then prints the figures as
+# runs each workload against both in alternating rounds, then prints the figures as
 # ratios to the baseline, measured in the same run (this machine is noisy).
 set -euo pipefail
 cd "$(dirname "$0")/.."

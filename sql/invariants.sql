@@ -12,10 +12,17 @@ INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id) VALU
 \echo :LAST_ERROR_SQLSTATE
 UPDATE boxoffice.seat_claims SET seat_id = :sold_seat WHERE reservation_id = :other_res;
 \echo :LAST_ERROR_SQLSTATE
--- a claim must name a real seat of the reservation's performance
+-- claims carry no foreign keys (they would lock seat rows on every hold), so a
+-- claim on a seat of another performance, or of nothing, is reported instead
+BEGIN;
 INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id)
-SELECT s.id, :perf, :other_res FROM boxoffice.seats s WHERE s.performance_id <> :perf LIMIT 1;
-\echo :LAST_ERROR_SQLSTATE
+SELECT s.id, :perf, :other_res FROM boxoffice.seats s WHERE s.performance_id <> :perf ORDER BY s.id LIMIT 1;
+INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id) VALUES (-1, :perf, :other_res);
+INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id)
+SELECT s.id, :perf, -1 FROM boxoffice.seats s WHERE s.performance_id = :perf
+   AND NOT EXISTS (SELECT FROM boxoffice.seat_claims c WHERE c.seat_id = s.id) ORDER BY s.id LIMIT 1;
+SELECT violation, detail FROM boxoffice.check_invariants() ORDER BY detail;
+ROLLBACK;
 -- a confirmed reservation needs its number
 \set VERBOSITY terse
 UPDATE boxoffice.reservations SET reservation_number = NULL WHERE status = 'confirmed';

@@ -14,11 +14,19 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
            WHERE r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > statement_timestamp())) live
    GROUP BY seat_id HAVING count(*) > 1
   UNION ALL
-  -- a claim whose reservation no longer holds seats (ended, or not listing it)
+  -- a claim whose reservation no longer holds seats (ended, or not listing it),
+  -- or whose seat or reservation is missing or of another performance
   SELECT 'claim_disagrees_with_reservation', 'seat ' || cl.seat_id,
-         format('claimed by reservation %s, which is %s', r.id, r.status)
-    FROM seat_claims cl JOIN reservations r ON r.id = cl.reservation_id
-   WHERE r.status NOT IN ('hold', 'confirmed') OR NOT (cl.seat_id = ANY (r.seat_ids))
+         CASE WHEN r.id IS NULL THEN format('claimed by reservation %s, which does not exist', cl.reservation_id)
+              WHEN s.id IS NULL THEN 'no such seat'
+              WHEN s.performance_id <> cl.performance_id OR r.performance_id <> cl.performance_id
+                THEN format('claim of performance %s for a seat of %s by a reservation of %s', cl.performance_id, s.performance_id, r.performance_id)
+              ELSE format('claimed by reservation %s, which is %s', r.id, r.status) END
+    FROM seat_claims cl
+    LEFT JOIN reservations r ON r.id = cl.reservation_id
+    LEFT JOIN seats s ON s.id = cl.seat_id
+   WHERE r.id IS NULL OR s.id IS NULL OR s.performance_id <> cl.performance_id OR r.performance_id <> cl.performance_id
+      OR r.status NOT IN ('hold', 'confirmed') OR NOT (cl.seat_id = ANY (r.seat_ids))
   UNION ALL
   -- a live reservation missing the claim on one of its seats
   SELECT 'reservation_missing_claim', 'reservation ' || r.id, format('%s, seat %s has no claim by it', r.status, s.seat_id)

@@ -100,8 +100,7 @@ CREATE TABLE boxoffice.seats (
   seat_number    int NOT NULL CHECK (seat_number >= 1),
   tier_id        bigint NOT NULL REFERENCES boxoffice.price_tiers,
   price          bigint NOT NULL CHECK (price >= 0),
-  UNIQUE (performance_id, section, row_number, seat_number),
-  UNIQUE (id, performance_id)
+  UNIQUE (performance_id, section, row_number, seat_number)
 );
 
 CREATE TABLE boxoffice.users (
@@ -128,14 +127,13 @@ CREATE TABLE boxoffice.reservations (
   total_amount       bigint NOT NULL CHECK (total_amount >= 0),
   hold_token_hash    bytea NOT NULL,
   expires_at         timestamptz NOT NULL,
-  reservation_number text UNIQUE,
+  reservation_number text,
   buyer_name         text,
   buyer_phone        text,
   guest_pin_hash     text,
   created_at         timestamptz NOT NULL DEFAULT now(),
   confirmed_at       timestamptz,
   ended_at           timestamptz,
-  UNIQUE (id, performance_id),
   CONSTRAINT expires_after_creation CHECK (expires_at > created_at),
   CONSTRAINT confirmed_has_number_and_buyer
     CHECK ((status = 'confirmed') <= (reservation_number IS NOT NULL AND confirmed_at IS NOT NULL AND buyer_name IS NOT NULL)),
@@ -144,6 +142,8 @@ CREATE TABLE boxoffice.reservations (
   CONSTRAINT guest_can_look_up
     CHECK (user_id IS NOT NULL OR confirmed_at IS NULL OR (buyer_phone IS NOT NULL AND guest_pin_hash IS NOT NULL))
 );
+-- Only confirmed reservations have a number, so holds add nothing to this index.
+CREATE UNIQUE INDEX reservations_number ON boxoffice.reservations (reservation_number) WHERE reservation_number IS NOT NULL;
 -- The sweeper walks live holds in expiry order.
 CREATE INDEX reservations_expiring ON boxoffice.reservations (expires_at) WHERE status = 'hold';
 -- The per-customer limit counts a user's live reservations for one performance.
@@ -153,13 +153,16 @@ CREATE INDEX reservations_by_user ON boxoffice.reservations (user_id, id) WHERE 
 CREATE INDEX reservations_by_phone ON boxoffice.reservations (buyer_phone) WHERE buyer_phone IS NOT NULL;
 
 -- One row per seat that is claimed by a live (or not yet swept) reservation.
--- The primary key is the double-booking guard.
+-- The primary key is the double-booking guard. The claims carry no foreign
+-- keys on purpose: checking one locks the referenced seat and reservation rows
+-- (FOR KEY SHARE, a tuple write) on every hold, the very row locks this design
+-- avoids. Seats and reservations are never deleted (soft delete), and
+-- check_invariants() reports a claim whose seat or reservation is missing or
+-- belongs to another performance.
 CREATE TABLE boxoffice.seat_claims (
   seat_id        bigint PRIMARY KEY,
   performance_id bigint NOT NULL,
-  reservation_id bigint NOT NULL,
-  FOREIGN KEY (seat_id, performance_id) REFERENCES boxoffice.seats (id, performance_id),
-  FOREIGN KEY (reservation_id, performance_id) REFERENCES boxoffice.reservations (id, performance_id)
+  reservation_id bigint NOT NULL
 );
 CREATE INDEX seat_claims_reservation ON boxoffice.seat_claims (reservation_id);
 

@@ -1,14 +1,15 @@
 // hold(performance_id, seat_ids, user_id): all the seats or none.
 //
 // The order of work is what makes it safe and fast:
-//   1. check the input and the performance (no locks yet, nothing written);
-//   2. lock the customer key, then count the customer's seats;
-//   3. try-lock every seat in ascending id order: a seat another transaction
-//      is taking fails the hold at once, nobody queues;
+//   1. check the input (no locks yet, nothing read);
+//   2. lock the customer key (users), then try-lock every seat in ascending id
+//      order: a seat another transaction is taking fails the hold at once,
+//      before any SQL, and nobody queues;
+//   3. check the performance and the customer's seat count;
 //   4. read the seats' claims under those locks; an expired claim is ended
 //      here and now (expiry never waits for the sweeper);
 //   5. write the reservation and one claim per seat. The claims' primary key
-//      would refuse a double booking even if steps 3-4 were wrong.
+//      would refuse a double booking even if steps 2-4 were wrong.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -86,9 +87,8 @@ void check_customer_limit(int64_t performance_id, int64_t user_id, size_t wanted
       "         WHERE r.performance_id = $1 AND r.user_id = $2 AND r.status IN ('hold', 'confirmed')"
       "           AND (r.status = 'confirmed' OR r.expires_at > clock_timestamp()))",
       {INT8OID, INT8OID});
-  // Serialise this customer's holds for this performance, so two parallel
-  // holds cannot both squeeze under the limit. Taken before any seat lock.
-  lock(LockSpace::customer, customer_key(performance_id, static_cast<uint32_t>(user_id)));
+  // The caller holds the customer lock, so two parallel holds of one customer
+  // cannot both squeeze under the limit.
   plan.run(Args().bigint(performance_id).bigint(user_id), 1);
   Row row(0);
   if (!row.boolean(1))
@@ -164,6 +164,16 @@ Datum hold(FunctionCallInfo fcinfo) {
   std::vector<int64_t> seat_ids = requested_seats(fcinfo);
 
   SpiConnection spi;
+  // Lock order: the customer, then the seats. A seat another transaction is
+  // taking (or giving back) right now decides the answer before any SQL runs:
+  // a refused hold costs a few lock-table probes and writes nothing.
+  if (user_id && performance_id) lock(LockSpace::customer, customer_key(*performance_id, static_cast<uint32_t>(*user_id)));
+  std::vector<int64_t> busy = try_lock_seats(seat_ids);
+  if (!busy.empty())
+    throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
+                "Being taken by another buyer right now: seats " + join_ids(busy) + ". Nothing was held.",
+                "Choose again from the current seat map (boxoffice.seat_map).");
+
   Performance performance = performance_on_sale(performance_id);
   if (seat_ids.size() > static_cast<size_t>(performance.max_seats_per_hold))
     throw Error(sqlstate::too_many_seats, "too many seats requested",
@@ -172,7 +182,6 @@ Datum hold(FunctionCallInfo fcinfo) {
                 "Choose fewer seats.");
   if (user_id) check_customer_limit(*performance_id, *user_id, seat_ids.size(), performance.max_seats_per_customer);
 
-  std::vector<int64_t> busy = try_lock_seats(seat_ids);
   std::vector<SeatRow> seats = read_seats(seat_ids);
 
   std::vector<int64_t> foreign;  // unknown, or of another performance
@@ -192,8 +201,7 @@ Datum hold(FunctionCallInfo fcinfo) {
   std::vector<int64_t> expired_holds;
   int64_t total = 0;
   for (const SeatRow& seat : seats) {
-    bool taken = seat.claim_live || std::binary_search(busy.begin(), busy.end(), seat.id);
-    if (taken) unavailable += (unavailable.empty() ? "" : ", ") + seat.label + " (" + std::to_string(seat.id) + ")";
+    if (seat.claim_live) unavailable += (unavailable.empty() ? "" : ", ") + seat.label + " (" + std::to_string(seat.id) + ")";
     else if (seat.claimed_by) expired_holds.push_back(*seat.claimed_by);
     total += seat.price;
   }

@@ -37,11 +37,8 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
   check_endable(r, ending);
 
   lock_seats(r.seat_ids);  // waits for a hold or confirm in flight on these seats
-  r = find_owned(reservation_id, owner);
-  if (has_ended(r)) return booking_result(fcinfo, spi, *reservation_id);
-  check_endable(r, ending);
-
-  // A hold whose time is up ends as expired, whatever the caller asked.
+  // The update re-checks the state under the row lock; a hold whose time is
+  // up ends as expired, whatever the caller asked.
   static Plan end(
       "WITH t AS (SELECT clock_timestamp() AS at),"
       " ended AS ("
@@ -49,11 +46,17 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
       "     SET status = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN 'expired'"
       "                       ELSE $2::boxoffice.reservation_status END,"
       "         ended_at = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN r.expires_at ELSE t.at END"
-      "    FROM t WHERE r.id = $1 AND r.status IN ('hold', 'confirmed') RETURNING r.id)"
-      "DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended)",
+      "    FROM t WHERE r.id = $1 AND (r.status = 'hold' OR (r.status = 'confirmed' AND $2 = 'cancelled'))"
+      "  RETURNING r.id),"
+      " freed AS (DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended))"
+      "SELECT count(*) FROM ended",
       {INT8OID, TEXTOID});
   std::string target = ending == Ending::released ? "released" : "cancelled";
-  end.run(Args().bigint(reservation_id).string(&target));
+  end.run(Args().bigint(reservation_id).string(&target), 1);
+  if (Row(0).bigint(1) == 0) {  // it changed while we waited: answer for what it is now
+    r = find_owned(reservation_id, owner);
+    if (!has_ended(r)) check_endable(r, ending);
+  }
   return booking_result(fcinfo, spi, *reservation_id);
 }
 
