@@ -38,7 +38,7 @@ if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "15/$CLUSTER"; then
 fi
 # pg_cron runs its jobs in background workers: no connection, no password.
 changed=0
-for setting in shared_preload_libraries=pg_cron cron.database_name=$DB cron.use_background_workers=on; do
+for setting in shared_preload_libraries=pg_cron,boxoffice cron.database_name=$DB cron.use_background_workers=on; do
   key=${setting%%=*} value=${setting#*=}
   if [ "$(pg_conftool -s 15 "$CLUSTER" show "$key" 2>/dev/null)" != "$value" ]; then
     $SUDO pg_conftool 15 "$CLUSTER" set "$key" "$value"

@@ -3,7 +3,9 @@
 -- done() (in the main state) reads back with thread:get() from the threads
 -- setup() collected. Settings come from the environment:
 --   BENCH_FIRST_PERFORMANCE, BENCH_PERFORMANCES, BENCH_FIRST_SEAT,
---   BENCH_SEATS_PER_PERFORMANCE, BENCH_LABEL
+--   BENCH_SEATS_PER_PERFORMANCE, BENCH_LABEL, BENCH_HISTOGRAM (a file: if
+--   set, done() writes the latency distribution there, "microseconds count"
+--   per line, so that in-cluster.sh can merge rounds exactly)
 local M = {}
 
 M.first_performance = tonumber(os.getenv("BENCH_FIRST_PERFORMANCE") or "1")
@@ -11,6 +13,7 @@ M.performances = tonumber(os.getenv("BENCH_PERFORMANCES") or "1")
 M.first_seat = tonumber(os.getenv("BENCH_FIRST_SEAT") or "1")
 M.seats_per_performance = tonumber(os.getenv("BENCH_SEATS_PER_PERFORMANCE") or "320")
 M.label = os.getenv("BENCH_LABEL") or ""
+M.histogram = os.getenv("BENCH_HISTOGRAM")
 
 M.counters = { "ok", "refused", "conflict", "s4xx", "s5xx", "other", "cycles", "holds", "releases" }
 
@@ -56,6 +59,15 @@ function M.done(workload, summary, latency)
   local errors = total.conflict + total.s4xx + total.s5xx + total.other + socket_errors
   table.insert(fields, string.format('"errors":%d', errors))
   io.write("BENCH_JSON {" .. table.concat(fields, ",") .. "}\n")
+  if M.histogram and M.histogram ~= "" then
+    -- latency(i): the i-th distinct latency (us) and how many requests took it
+    local f = assert(io.open(M.histogram, "w"))
+    for i = 1, #latency do
+      local us, count = latency(i)
+      f:write(string.format("%d %d\n", us, count))
+    end
+    f:close()
+  end
 end
 
 -- Counts a status outside the expected ones.

@@ -59,6 +59,7 @@ struct Options {
   int seats_per_performance = 320;  // seat ids are contiguous per performance
   int statement_timeout_ms = 5000;  // as the shim's default
   std::string label;                // copied into the output
+  std::string histogram;            // if set: write "microseconds count" lines here
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -67,7 +68,7 @@ struct Options {
                "usage: bench_direct --conninfo STR --workload seatmap|cycle --first-performance ID\n"
                "         [--performances N] [--first-seat ID] [--seats-per-performance 320]\n"
                "         [--connections 64] [--seconds 15] [--mode pipeline|plain] [--role boxoffice_app]\n"
-               "         [--statement-timeout-ms 5000] [--label TEXT]\n",
+               "         [--statement-timeout-ms 5000] [--label TEXT] [--histogram FILE]\n",
                why);
   std::exit(2);
 }
@@ -92,6 +93,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--seats-per-performance") o.seats_per_performance = std::stoi(value());
     else if (a == "--statement-timeout-ms") o.statement_timeout_ms = std::stoi(value());
     else if (a == "--label") o.label = value();
+    else if (a == "--histogram") o.histogram = value();
     else if (a == "--help") usage("help");
     else usage(("unknown argument " + a).c_str());
   }
@@ -360,6 +362,19 @@ int main(int argc, char** argv) {
   }
   std::sort(all.latencies_us.begin(), all.latencies_us.end());
   const double elapsed = std::chrono::duration<double>(end - start).count();
+  // The latency distribution, as wrk's scripts write theirs (bench/http/common.lua),
+  // so that in-cluster.sh can merge the rounds of a run exactly.
+  if (!o.histogram.empty()) {
+    std::FILE* f = std::fopen(o.histogram.c_str(), "w");
+    if (!f) usage(("cannot write " + o.histogram).c_str());
+    for (size_t i = 0; i < all.latencies_us.size();) {
+      size_t j = i;
+      while (j < all.latencies_us.size() && all.latencies_us[j] == all.latencies_us[i]) ++j;
+      std::fprintf(f, "%u %zu\n", all.latencies_us[i], j - i);
+      i = j;
+    }
+    std::fclose(f);
+  }
   json out = {{"client", "direct"},
               {"label", o.label},
               {"mode", o.mode},

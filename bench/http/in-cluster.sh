@@ -7,7 +7,8 @@
 # PASS/MISS line per target. A benchmark reports, it does not gate: exit 0.
 #
 # Settings (environment):
-#   BENCH_HTTP_SECONDS      length of each measured run (15)
+#   BENCH_HTTP_SECONDS      measured time per client and workload (15), in
+#   BENCH_HTTP_ROUNDS       rounds (3) that the clients take in turns
 #   BENCH_HTTP_CONNECTIONS  concurrent connections of both clients (64)
 #   BENCH_HTTP_POOL_SIZE    the shim's database connections (8)
 #   BENCH_HTTP_THREADS      the shim's HTTP threads; must exceed the
@@ -20,6 +21,8 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 
 RUN_SECONDS=${BENCH_HTTP_SECONDS:-15}
+ROUNDS=${BENCH_HTTP_ROUNDS:-3}
+ROUND_SECONDS=$(( (RUN_SECONDS + ROUNDS - 1) / ROUNDS ))
 CONNECTIONS=${BENCH_HTTP_CONNECTIONS:-64}
 POOL_SIZE=${BENCH_HTTP_POOL_SIZE:-8}
 THREADS=${BENCH_HTTP_THREADS:-96}
@@ -72,55 +75,67 @@ curl -sf "$URL/readyz" >/dev/null || { echo "the shim is not ready:"; cat "$OUT/
 export BENCH_FIRST_PERFORMANCE=$FIRST_PERF BENCH_PERFORMANCES=$PERFORMANCES BENCH_FIRST_SEAT=$FIRST_SEAT
 export BENCH_SEATS_PER_PERFORMANCE=320
 
-# run_direct LABEL WORKLOAD MODE SECONDS: one run of bench_direct -> $OUT/LABEL.json
+# run_direct LABEL WORKLOAD MODE SECONDS: one run of bench_direct ->
+# $OUT/LABEL.json (its figures) and $OUT/LABEL.hist (latency distribution)
 run_direct() {
   local label=$1 workload=$2 mode=$3 seconds=$4 conninfo=$SHIM_CONNINFO
   [ "$mode" = plain ] && conninfo=$PLAIN_CONNINFO
   "$DIRECT" --conninfo "$conninfo" --mode "$mode" --workload "$workload" --connections "$CONNECTIONS" \
     --seconds "$seconds" --first-performance "$FIRST_PERF" --performances "$PERFORMANCES" \
-    --first-seat "$FIRST_SEAT" --label "$label" >"$OUT/$label.json" 2>"$OUT/$label.err" || true
+    --first-seat "$FIRST_SEAT" --label "$label" --histogram "$OUT/$label.hist" >"$OUT/$label.json" 2>"$OUT/$label.err" || true
   [ -s "$OUT/$label.json" ] || { echo "bench_direct failed:"; cat "$OUT/$label.err"; exit 1; }
 }
 
-# run_wrk LABEL WORKLOAD SECONDS: one wrk run -> $OUT/LABEL.out (wrk's report)
-# and $OUT/LABEL.json (the scripts' figures plus the 5xx of the shim's
-# access log lines this run wrote).
+# run_wrk LABEL WORKLOAD SECONDS: one wrk run -> $OUT/LABEL.out (wrk's
+# report), $OUT/LABEL.hist, and $OUT/LABEL.json: the scripts' figures plus the
+# 5xx among the access log lines the shim wrote during the run.
 run_wrk() {
-  local label=$1 workload=$2 seconds=$3 before after
+  local label=$1 workload=$2 seconds=$3 before after json logged_5xx
   before=$(wc -l <"$OUT/shim.log")
-  BENCH_LABEL=$label wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency \
+  BENCH_LABEL=$label BENCH_HISTOGRAM=$OUT/$label.hist wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency \
     -s "$ROOT/bench/http/$workload.lua" "$URL" >"$OUT/$label.out" 2>&1 || true
+  sleep 0.2  # the last responses' log lines
   after=$(wc -l <"$OUT/shim.log")
   sed -n "$((before + 1)),${after}p" "$OUT/shim.log" >"$OUT/$label.access.log"
   grep -o '"status":[0-9]*' "$OUT/$label.access.log" | sort | uniq -c >"$OUT/$label.statuses" || true
-  local json logged_5xx
   json=$(grep '^BENCH_JSON ' "$OUT/$label.out" | sed 's/^BENCH_JSON //') || true
   [ -n "$json" ] || { echo "wrk failed:"; cat "$OUT/$label.out"; exit 1; }
   logged_5xx=$(grep -c '"status":5' "$OUT/$label.access.log" || true)
   echo "${json%\}},\"logged_5xx\":$logged_5xx}" >"$OUT/$label.json"
 }
 
-# Each measured run starts from vacuumed tables and a fresh checkpoint.
+# run CLIENT LABEL WORKLOAD SECONDS
+run() {
+  case $1 in
+    direct) run_direct "$2" "$3" pipeline "$4" ;;
+    plain) run_direct "$2" "$3" plain "$4" ;;
+    shim) run_wrk "$2" "$3" "$4" ;;
+  esac
+}
+
+# Each round starts from vacuumed tables and a fresh checkpoint.
 settle() { sql -c 'VACUUM (ANALYZE) boxoffice.reservations, boxoffice.seats' -c CHECKPOINT; }
 
 echo "warming up: ${WARMUP}s per client and workload"
 for w in seatmap cycle; do
-  run_direct "warmup-$w-direct" "$w" pipeline "$WARMUP"
-  run_wrk "warmup-$w-shim" "$w" "$WARMUP"
+  run direct "warmup-$w-direct" "$w" "$WARMUP"
+  run shim "warmup-$w-shim" "$w" "$WARMUP"
 done
 
+# The clients take turns, in short rounds, in alternating order, so that
+# other load on this shared machine falls on all of them alike.
+CLIENTS="direct shim"
+[ "$PLAIN" = 1 ] && CLIENTS="direct shim plain"
 for w in seatmap cycle; do
-  settle
-  echo "running $w / direct (pipeline, as boxoffice_http): $CONNECTIONS connections, ${RUN_SECONDS}s"
-  run_direct "$w-direct" "$w" pipeline "$RUN_SECONDS"
-  settle
-  echo "running $w / shim (wrk -t$WRK_THREADS): $CONNECTIONS connections, ${RUN_SECONDS}s"
-  run_wrk "$w-shim" "$w" "$RUN_SECONDS"
-  if [ "$PLAIN" = 1 ]; then
+  for round in $(seq "$ROUNDS"); do
+    order=$CLIENTS
+    [ $((round % 2)) -eq 0 ] && order=$(echo "$CLIENTS" | tr ' ' '\n' | tac | tr '\n' ' ')
     settle
-    echo "running $w / direct (plain, as $PGUSER): $CONNECTIONS connections, ${RUN_SECONDS}s"
-    run_direct "$w-plain" "$w" plain "$RUN_SECONDS"
-  fi
+    for c in $order; do
+      echo "running $w / $c, round $round of $ROUNDS: $CONNECTIONS connections, ${ROUND_SECONDS}s"
+      run "$c" "$w-$c-$round" "$w" "$ROUND_SECONDS"
+    done
+  done
 done
 
 stop_shim
@@ -129,60 +144,85 @@ shim_stopped=no
 grep -q '"event":"stopped"' "$OUT/shim.log" && shim_stopped=yes
 invariants=$(value "SELECT count(*) FROM boxoffice.check_invariants()")
 
-# rate WORKLOAD LABEL: what the ratios compare: requests/s for the seat map,
+# Figures per workload and client over all its rounds: rates are totals over
+# the total time; percentiles (nearest rank) come from the merged latency
+# distributions. R[workload.client.metric]
+declare -A R
+sum() { local t=0 f; for f in "${@:2}"; do t=$(awk -v a="$t" -v b="$(jget "$f" "$1")" 'BEGIN { print a + (b == "" ? 0 : b) }'); done; echo "$t"; }
+for w in seatmap cycle; do
+  for c in $CLIENTS; do
+    k=$w.$c
+    files=("$OUT/$w-$c"-[0-9]*.json)
+    secs=$(sum seconds "${files[@]}")
+    R[$k.rps]=$(awk -v n="$(sum requests "${files[@]}")" -v s="$secs" 'BEGIN { printf "%.1f", s > 0 ? n / s : 0 }')
+    R[$k.cps]=$(awk -v n="$(sum cycles "${files[@]}")" -v s="$secs" 'BEGIN { printf "%.1f", s > 0 ? n / s : 0 }')
+    R[$k.errors]=$(sum errors "${files[@]}")
+    R[$k.refused]=$(sum refused "${files[@]}")
+    R[$k.5xx]=-
+    if [ "$c" = shim ]; then
+      a=$(sum s5xx "${files[@]}") b=$(sum logged_5xx "${files[@]}")
+      R[$k.5xx]=$(( a > b ? a : b ))  # what wrk saw, or the shim logged if more
+    fi
+    cat "$OUT/$w-$c"-[0-9]*.hist | sort -n >"$OUT/$w-$c.hist"
+    read -r R[$k.p50] R[$k.p99] < <(awk '{ v[NR] = $1; c[NR] = $2; n += $2 }
+      END {
+        split("0.50 0.99", p, " ")
+        for (j = 1; j <= 2; j++) {
+          rank = p[j] * n; if (rank > int(rank)) rank = int(rank) + 1; if (rank < 1) rank = 1
+          seen = 0; out = 0
+          for (i = 1; i <= NR; i++) { seen += c[i]; if (seen >= rank) { out = v[i]; break } }
+          printf "%.2f ", out / 1000
+        }
+        print ""
+      }' "$OUT/$w-$c.hist")
+  done
+done
+
+# rate WORKLOAD CLIENT: what the ratios compare: requests/s for the seat map,
 # completed hold + release cycles/s for the cycle
-rate() { if [ "$1" = seatmap ]; then jget "$OUT/$2.json" requests_per_s; else jget "$OUT/$2.json" cycles_per_s; fi; }
+rate() { if [ "$1" = seatmap ]; then echo "${R[$1.$2.rps]}"; else echo "${R[$1.$2.cps]}"; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 at_least() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { print (b > 0 && a >= k * b) ? 1 : 0 }'; }
 
 echo
-echo "== boxoffice-http vs direct libpq, PostgreSQL $(value 'SHOW server_version'), $(nproc) cores shared by client, shim and server"
-echo "   $CONNECTIONS connections, ${RUN_SECONDS}s per run, fsync $(value 'SHOW fsync'); shim: --pool-size $POOL_SIZE --threads $THREADS${POOL_WAIT_MS:+ --pool-wait-ms $POOL_WAIT_MS}, wrk -t$WRK_THREADS"
+echo "== boxoffice-http vs direct libpq, PostgreSQL $(value 'SHOW server_version'), $(nproc) cores shared by clients, shim and server"
+echo "   $CONNECTIONS connections; $ROUNDS rounds x ${ROUND_SECONDS}s per client and workload, in turns; fsync $(value 'SHOW fsync')"
+echo "   shim: --pool-size $POOL_SIZE --threads $THREADS${POOL_WAIT_MS:+ --pool-wait-ms $POOL_WAIT_MS}; wrk -t$WRK_THREADS -c$CONNECTIONS"
 echo "   seatmap: GET /v1/performances/{random of $PERFORMANCES}/seats (320 seats)"
 echo "   cycle: guest hold of 1 random seat of a random performance, then its release; a request is either call"
 echo
-fmt='%-8s %-16s %9s %9s %7s %7s %6s %4s %7s %12s %6s %s\n'
-printf "$fmt" workload client req/s cycles/s "p50 ms" "p99 ms" errors 5xx refused "shim/direct" target verdict
+fmt='%-8s %-15s %9s %9s %7s %7s %6s %4s %7s %11s %7s %s\n'
+printf "$fmt" workload client req/s cycles/s "p50 ms" "p99 ms" errors 5xx refused shim/direct target verdict
 misses=0
 declare -A TARGET=([seatmap]=0.7 [cycle]=0.8)
-for w in seatmap cycle; do
-  labels="$w-direct $w-shim"
-  [ "$PLAIN" = 1 ] && labels="$labels $w-plain"
-  for l in $labels; do
-    f=$OUT/$l.json
-    case $l in
-      *-direct) client="direct pipeline" ;;
-      *-plain) client="direct plain" ;;
-      *) client="shim (wrk)" ;;
-    esac
-    fivexx=-
-    [ "$client" = "shim (wrk)" ] && fivexx=$(( $(jget "$f" s5xx) > $(jget "$f" logged_5xx) ? $(jget "$f" s5xx) : $(jget "$f" logged_5xx) ))
-    r=- t=- v=
-    if [ "$client" = "shim (wrk)" ]; then
-      r=$(ratio "$(rate "$w" "$l")" "$(rate "$w" "$w-direct")") t=">=${TARGET[$w]}x"
-      v=MISS
-      [ "$(at_least "$(rate "$w" "$l")" "$(rate "$w" "$w-direct")" "${TARGET[$w]}")" = 1 ] && v=PASS
-      [ "$v" = PASS ] || misses=$((misses + 1))
-    elif [ "$client" = "direct plain" ]; then
-      r="($(ratio "$(rate "$w" "$w-shim")" "$(rate "$w" "$l")"))"
-    fi
-    cycles=$(jget "$f" cycles_per_s)
-    [ "$w" = seatmap ] && cycles=-
-    printf "$fmt" "$w" "$client" "$(jget "$f" requests_per_s)" "$cycles" "$(jget "$f" p50_ms)" "$(jget "$f" p99_ms)" \
-      "$(jget "$f" errors)" "$fivexx" "$(jget "$f" refused)" "$r" "$t" "$v"
-  done
-done
+declare -A NAME=([direct]="direct pipeline" [shim]="shim (wrk)" [plain]="direct plain")
 total_5xx=0
 for w in seatmap cycle; do
-  n=$(( $(jget "$OUT/$w-shim.json" s5xx) > $(jget "$OUT/$w-shim.json" logged_5xx) ? $(jget "$OUT/$w-shim.json" s5xx) : $(jget "$OUT/$w-shim.json" logged_5xx) ))
-  total_5xx=$((total_5xx + n))
+  for c in direct shim plain; do
+    [[ " $CLIENTS " == *" $c "* ]] || continue
+    k=$w.$c r= t= v=
+    case $c in
+      shim)
+        r=$(ratio "$(rate "$w" shim)" "$(rate "$w" direct)") t=">=${TARGET[$w]}x" v=MISS
+        [ "$(at_least "$(rate "$w" shim)" "$(rate "$w" direct)" "${TARGET[$w]}")" = 1 ] && v=PASS
+        [ "$v" = PASS ] || misses=$((misses + 1))
+        total_5xx=$((total_5xx + R[$k.5xx]))
+        ;;
+      plain) r="($(ratio "$(rate "$w" shim)" "$(rate "$w" plain)"))" ;;
+    esac
+    cps=${R[$k.cps]}
+    [ "$w" = seatmap ] && cps=-
+    printf "$fmt" "$w" "${NAME[$c]}" "${R[$k.rps]}" "$cps" "${R[$k.p50]}" "${R[$k.p99]}" \
+      "${R[$k.errors]}" "${R[$k.5xx]}" "${R[$k.refused]}" "$r" "$t" "$v"
+  done
 done
 v=PASS; [ "$total_5xx" -eq 0 ] || { v=MISS; misses=$((misses + 1)); }
-printf "$fmt" all "shim (wrk)" "" "" "" "" "" "$total_5xx" "" "" "0 5xx" "$v"
+printf "$fmt" both "shim (wrk)" "" "" "" "" "" "$total_5xx" "" "" "0 5xx" "$v"
 echo
-echo "ratios: shim/direct of requests/s (seatmap) or cycles/s (cycle), against the direct client in pipeline mode;"
-echo "        in brackets on the plain rows: shim / direct plain (route statement only, as superuser)."
-echo "errors: anything but 2xx and 409 TK003 (shim), any SQL or connection error but TK003 (direct)."
+echo "shim/direct: requests/s (seatmap) or cycles/s (cycle) of the shim over the direct client in pipeline mode,"
+echo "  which sends what the shim's pool sends (role + claims, route statement, Sync: one round trip) as boxoffice_http;"
+echo "  in brackets: over the direct client in plain mode (route statement only, as superuser $PGUSER)."
+echo "errors: anything but 2xx and 409 TK003 for the shim; any SQL or connection error but TK003 for the clients."
 v=PASS; [ "$invariants" -eq 0 ] || { v=MISS; misses=$((misses + 1)); }
 echo "check_invariants() rows after the runs: $invariants ($v); shim stopped cleanly on SIGTERM: $shim_stopped"
 echo "$misses target(s) missed; took $(( $(date +%s) - started )) s; raw output in $OUT"

@@ -9,6 +9,7 @@
 #include "guard.hpp"
 #include "locks.hpp"
 #include "reservation.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 extern "C" {
@@ -107,6 +108,7 @@ Datum confirm(FunctionCallInfo fcinfo) {
       "       buyer_phone = $4, guest_pin_hash = boxoffice._hash_secret($5)"
       " WHERE r.id = $1 AND r.status = 'hold' AND r.expires_at > clock_timestamp()",
       {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
+  settings::commit_durably(true);  // a sale always waits for its WAL flush
   std::string number = reservation_number(*reservation_id);
   const std::string* pin = buyer.pin ? &*buyer.pin : nullptr;
   uint64_t updated = confirm_hold.run(Args()

@@ -18,6 +18,7 @@
 #include "guard.hpp"
 #include "locks.hpp"
 #include "reservation.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 extern "C" {
@@ -220,6 +221,7 @@ Datum hold(FunctionCallInfo fcinfo) {
       " SELECT unnest($1::int8[]), $2, $3",
       {INT8ARRAYOID, INT8OID, INT8OID});
 
+  if (!settings::durable_holds) settings::commit_durably(false);
   std::string token = new_hold_token();
   insert_reservation.run(Args()
                              .bigint(performance_id)

@@ -12,6 +12,7 @@ void _PG_init(void);
 
 namespace boxoffice::settings {
 int sweep_batch_size = 500;
+bool durable_holds = true;
 }
 
 extern "C" void _PG_init(void) {
@@ -19,5 +20,9 @@ extern "C" void _PG_init(void) {
                           "Smaller batches hold row locks for less time; larger ones sweep faster.",
                           &boxoffice::settings::sweep_batch_size, 500, 1, 100000, PGC_USERSET, 0, nullptr, nullptr,
                           nullptr);
+  DefineCustomBoolVariable("boxoffice.durable_holds", "Whether holds and releases wait for their WAL flush at commit.",
+                           "Off: faster holds; a crash may forget the last moment of holds and releases. "
+                           "Confirmations and cancellations are always durable.",
+                           &boxoffice::settings::durable_holds, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("boxoffice");
 }

@@ -8,6 +8,7 @@
 #include "guard.hpp"
 #include "locks.hpp"
 #include "reservation.hpp"
+#include "settings.hpp"
 #include "spi.hpp"
 
 extern "C" {
@@ -51,6 +52,9 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
       " freed AS (DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended))"
       "SELECT count(*) FROM ended",
       {INT8OID, TEXTOID});
+  // Giving back a hold may skip the flush; a cancellation always waits for it.
+  if (ending == Ending::cancelled) settings::commit_durably(true);
+  else if (!settings::durable_holds) settings::commit_durably(false);
   std::string target = ending == Ending::released ? "released" : "cancelled";
   end.run(Args().bigint(reservation_id).string(&target), 1);
   if (Row(0).bigint(1) == 0) {  // it changed while we waited: answer for what it is now
