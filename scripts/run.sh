@@ -71,7 +71,7 @@ as_postgres psql -X -q -p "$PORT" -d "$DB" -v login=boxoffice_http -v password="
 stop_shim
 # Secrets go in through the environment and a file, never argv (ps shows argv).
 BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" \
-BOXOFFICE_DATABASE_URL="host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2" \
+BOXOFFICE_DATABASE_URL="host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3" \
   nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$HTTP_PORT" >"$STATE/shim.log" 2>&1 &
 echo $! > "$STATE/shim.pid"
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done

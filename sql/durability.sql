@@ -23,3 +23,13 @@ SELECT (boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-3'), t.id('bob'))).status;
 SHOW synchronous_commit;
 ROLLBACK;
 SELECT * FROM boxoffice.check_invariants();
+-- a hold after a confirmation in the same transaction does not weaken its commit
+SET boxoffice.durable_holds = off;
+BEGIN;
+SELECT (h).reservation_id AS res2 FROM (SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-4'), t.id('bob')) AS h) x \gset
+SELECT (boxoffice.confirm(:res2, t.id('bob'))).status;
+SELECT (boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-5'), t.id('bob'))).status;
+SHOW synchronous_commit;
+ROLLBACK;
+RESET boxoffice.durable_holds;
+SELECT * FROM boxoffice.check_invariants();

@@ -27,11 +27,12 @@ BEGIN
   IF coalesce(email, '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN
     RAISE EXCEPTION 'invalid email' USING ERRCODE = 'TK017', DETAIL = 'The email address is not of the form name@example.com.';
   END IF;
-  IF coalesce(btrim(name), '') = '' THEN
-    RAISE EXCEPTION 'name is required' USING ERRCODE = 'TK017', DETAIL = 'name is empty.';
+  IF coalesce(btrim(name), '') = '' OR length(name) > 200 OR length(email) > 320 THEN
+    RAISE EXCEPTION 'invalid name or email' USING ERRCODE = 'TK017', DETAIL = 'A name has 1 to 200 characters, an email at most 320.';
   END IF;
-  IF length(coalesce(password, '')) < 8 OR length(password) > 72 THEN
-    RAISE EXCEPTION 'invalid password' USING ERRCODE = 'TK017', DETAIL = 'A password has 8 to 72 characters.';
+  -- bcrypt reads at most 72 bytes: a longer password would be silently cut
+  IF length(coalesce(password, '')) < 8 OR octet_length(password) > 72 THEN
+    RAISE EXCEPTION 'invalid password' USING ERRCODE = 'TK017', DETAIL = 'A password has 8 characters or more, and at most 72 bytes.';
   END IF;
   -- serialise registrations of one address so the unique index is the only judge
   PERFORM pg_advisory_xact_lock(hashtext('boxoffice.users:' || lower(email)));
@@ -52,8 +53,10 @@ DECLARE
   u users;
 BEGIN
   SELECT * INTO u FROM users WHERE lower(users.email) = lower(verify_password.email) AND deleted_at IS NULL;
-  -- hash even when the user is unknown, so timing does not reveal accounts
-  IF NOT coalesce(_secret_matches(coalesce(password, ''), coalesce(u.password_hash, _hash_secret('x'))), false) OR u.id IS NULL THEN
+  -- one bcrypt whether or not the user exists, so timing does not reveal accounts
+  IF NOT coalesce(_secret_matches(coalesce(password, ''),
+                                  coalesce(u.password_hash, '$2a$08$0123456789012345678901uMV0Gk5mQ5Lzs5mKX3y2BzFbp7H8S.W')), false)
+     OR u.id IS NULL THEN
     RAISE EXCEPTION 'invalid credentials' USING ERRCODE = 'TK015',
       DETAIL = 'The email or the password is wrong.', HINT = 'Check both and try again.';
   END IF;
@@ -89,8 +92,11 @@ COMMENT ON FUNCTION boxoffice.account IS 'a user''s account: email, name, and ro
 CREATE FUNCTION boxoffice.set_admin(user_id bigint, is_admin boolean) RETURNS boxoffice.account
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 BEGIN
+  IF is_admin IS NULL THEN
+    RAISE EXCEPTION 'role is required' USING ERRCODE = 'TK017', DETAIL = 'Say whether the user is an admin (true) or not (false).';
+  END IF;
   PERFORM account(user_id);  -- raises user_not_found
-  UPDATE users u SET is_admin = coalesce(set_admin.is_admin, false) WHERE u.id = set_admin.user_id;
+  UPDATE users u SET is_admin = set_admin.is_admin WHERE u.id = set_admin.user_id;
   RETURN account(user_id);
 END $$;
 COMMENT ON FUNCTION boxoffice.set_admin IS 'grants or revokes the admin role of a user (admin tokens may use the catalog)';

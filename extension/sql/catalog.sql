@@ -14,6 +14,9 @@ BEGIN
   IF coalesce(btrim(name), '') = '' THEN
     RAISE EXCEPTION 'venue name is required' USING ERRCODE = 'TK017', DETAIL = 'name is empty.';
   END IF;
+  IF length(name) > 200 OR length(address) > 500 THEN
+    RAISE EXCEPTION 'venue name or address too long' USING ERRCODE = 'TK017', DETAIL = 'name has at most 200 characters, address 500.';
+  END IF;
   IF sections IS NULL OR cardinality(sections) NOT BETWEEN 1 AND 100
      OR EXISTS (SELECT FROM unnest(sections) s WHERE coalesce(btrim(s), '') = '')
      OR (SELECT count(DISTINCT s) FROM unnest(sections) s) <> cardinality(sections) THEN
@@ -39,7 +42,7 @@ LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   v venues;
 BEGIN
-  SELECT * INTO v FROM venues WHERE id = venue_id AND deleted_at IS NULL FOR UPDATE;
+  SELECT * INTO v FROM venues WHERE id = venue_id AND deleted_at IS NULL FOR NO KEY UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'venue not found' USING ERRCODE = 'TK018', DETAIL = format('There is no venue with id %s.', coalesce(venue_id::text, 'null'));
   END IF;
@@ -66,6 +69,10 @@ BEGIN
   IF coalesce(btrim(title), '') = '' OR coalesce(btrim(artist), '') = '' THEN
     RAISE EXCEPTION 'concert title and artist are required' USING ERRCODE = 'TK017', DETAIL = 'title or artist is empty.';
   END IF;
+  IF length(title) > 200 OR length(artist) > 200 OR length(description) > 10000 OR length(poster_url) > 2000 THEN
+    RAISE EXCEPTION 'concert text too long' USING ERRCODE = 'TK017',
+      DETAIL = 'title and artist have at most 200 characters, description 10000, poster_url 2000.';
+  END IF;
   IF poster_url IS NOT NULL AND poster_url !~ '^https?://' THEN
     RAISE EXCEPTION 'invalid poster url' USING ERRCODE = 'TK017', DETAIL = 'poster_url must start with http:// or https://.';
   END IF;
@@ -81,7 +88,7 @@ LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   c concerts;
 BEGIN
-  SELECT * INTO c FROM concerts WHERE id = concert_id AND deleted_at IS NULL FOR UPDATE;
+  SELECT * INTO c FROM concerts WHERE id = concert_id AND deleted_at IS NULL FOR NO KEY UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'concert not found' USING ERRCODE = 'TK019', DETAIL = format('There is no concert with id %s.', coalesce(concert_id::text, 'null'));
   END IF;
@@ -134,8 +141,8 @@ DECLARE
   v_clash text;
 BEGIN
   PERFORM _live_concert(concert_id);
-  IF coalesce(btrim(label), '') = '' THEN
-    RAISE EXCEPTION 'tier label is required' USING ERRCODE = 'TK017', DETAIL = 'label is empty.';
+  IF coalesce(btrim(label), '') = '' OR length(label) > 50 THEN
+    RAISE EXCEPTION 'invalid tier label' USING ERRCODE = 'TK017', DETAIL = 'A label has 1 to 50 characters.';
   END IF;
   IF price IS NULL OR price < 0 THEN
     RAISE EXCEPTION 'invalid price' USING ERRCODE = 'TK017', DETAIL = format('price must be zero or more; got %s.', coalesce(price::text, 'null'));
@@ -241,7 +248,7 @@ LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   p performances;
 BEGIN
-  SELECT * INTO p FROM performances WHERE id = performance_id AND deleted_at IS NULL FOR UPDATE;
+  SELECT * INTO p FROM performances WHERE id = performance_id AND deleted_at IS NULL FOR NO KEY UPDATE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'performance not found' USING ERRCODE = 'TK001', DETAIL = format('There is no performance with id %s.', coalesce(performance_id::text, 'null'));
   END IF;

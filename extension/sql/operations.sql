@@ -34,6 +34,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
    WHERE r.status IN ('hold', 'confirmed')
      AND NOT EXISTS (SELECT FROM seat_claims cl WHERE cl.seat_id = s.seat_id AND cl.reservation_id = r.id)
   UNION ALL
+  -- a reservation of a performance that does not exist
+  SELECT 'reservation_without_performance', 'reservation ' || r.id, format('performance %s does not exist', r.performance_id)
+    FROM reservations r WHERE NOT EXISTS (SELECT FROM performances p WHERE p.id = r.performance_id)
+  UNION ALL
   -- a total that is not the sum of its seats' prices, or seats of another performance
   SELECT 'total_disagrees_with_prices', 'reservation ' || r.id,
          format('total %s, seats add up to %s over %s of %s seats', r.total_amount, coalesce(sum(s.price), 0), count(s.id), cardinality(r.seat_ids))

@@ -118,9 +118,12 @@ CREATE UNIQUE INDEX users_email ON boxoffice.users (lower(email)) WHERE deleted_
 -- A reservation starts as a hold and ends confirmed, cancelled, released or
 -- expired. Its seats are fixed when it is created (seat_ids). A hold belongs to
 -- its user, if any, and to whoever presents the hold token (kept as a hash).
+-- No foreign key on performance_id: its check would lock the performance row
+-- (FOR KEY SHARE) on every hold, one row every buyer of the on-sale would
+-- write. Performances are never deleted; check_invariants() reports strays.
 CREATE TABLE boxoffice.reservations (
   id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  performance_id     bigint NOT NULL REFERENCES boxoffice.performances,
+  performance_id     bigint NOT NULL,
   user_id            bigint REFERENCES boxoffice.users,
   status             boxoffice.reservation_status NOT NULL DEFAULT 'hold',
   seat_ids           bigint[] NOT NULL CHECK (cardinality(seat_ids) >= 1),

@@ -21,11 +21,13 @@ namespace boxoffice {
 namespace {
 
 // BX-XXXX-XXXX: Crockford base32 of the id scrambled by an odd multiplier
-// (a bijection on the low 32 bits), so numbers are unique and not sequential.
+// (a bijection on the low 32 bits), so numbers are unique for ids below 2^40
+// and not sequential.
 std::string reservation_number(int64_t id) {
   static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   uint64_t low = static_cast<uint64_t>(id) & 0xffffffffu;
-  uint64_t mixed = ((low * 2654435761u) & 0xffffffffu) | ((static_cast<uint64_t>(id) >> 32) << 32);
+  // the scrambled low 32 bits first, so numbers differ from the first character
+  uint64_t mixed = (((low * 2654435761u) & 0xffffffffu) << 8) | ((static_cast<uint64_t>(id) >> 32) & 0xff);
   std::string out = "BX-";
   for (int i = 7; i >= 0; i--) {
     out += alphabet[(mixed >> (5 * i)) & 31];
@@ -52,6 +54,8 @@ struct Buyer {
 Buyer buyer_details(FunctionCallInfo fcinfo, bool guest) {
   Buyer b{arg_text(fcinfo, 3), arg_text(fcinfo, 4), arg_text(fcinfo, 5)};
   if (b.name && b.name->find_first_not_of(" \t") == std::string::npos) b.name.reset();
+  if (b.name && b.name->size() > 200)
+    throw Error(sqlstate::invalid_argument, "buyer name too long", "A buyer name has at most 200 bytes.");
   if (guest) {
     if (!b.name || !b.phone || !b.pin)
       throw Error(sqlstate::buyer_details_required, "buyer details required",
@@ -91,7 +95,7 @@ Datum confirm(FunctionCallInfo fcinfo) {
         "SELECT coalesce(sum(cardinality(seat_ids)), 0)::int8 FROM boxoffice.reservations"
         " WHERE buyer_phone = $2 AND performance_id = $1 AND status = 'confirmed' AND user_id IS NULL",
         {INT8OID, TEXTOID});
-    guest_seats.run(Args().bigint(r.performance_id).string(&*buyer.phone), 1);
+    guest_seats.run_on_latest(Args().bigint(r.performance_id).string(&*buyer.phone), 1);
     int64_t already = Row(0).bigint(1);
     if (already + static_cast<int64_t>(r.seat_ids.size()) > r.max_seats_per_customer)
       throw Error(sqlstate::customer_limit_reached, "seat limit per customer reached",

@@ -9,6 +9,8 @@ extern "C" {
 
 namespace boxoffice::settings {
 
+bool transaction_has_written() { return TransactionIdIsValid(GetTopTransactionIdIfAny()); }
+
 void commit_durably(bool durable) {
   // Durable never weakens a stronger setting (remote_apply stays).
   if (durable && synchronous_commit > SYNCHRONOUS_COMMIT_LOCAL_FLUSH) return;

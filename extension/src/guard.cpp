@@ -1,5 +1,6 @@
 #include "guard.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -56,7 +57,8 @@ Datum call_sql_function(FunctionCallInfo fcinfo, Datum (*body)(FunctionCallInfo)
     copy_out("out of memory in boxoffice", message_buf, sizeof message_buf);
     detail_buf[0] = hint_buf[0] = '\0';
   } catch (const std::exception& e) {
-    copy_out(std::string("internal error in boxoffice: ") + e.what(), message_buf, sizeof message_buf);
+    // no allocation here: a throw inside a catch block would terminate the backend
+    snprintf(message_buf, sizeof message_buf, "internal error in boxoffice: %s", e.what());
     detail_buf[0] = hint_buf[0] = '\0';
   } catch (...) {
     copy_out("internal error in boxoffice", message_buf, sizeof message_buf);

@@ -71,6 +71,14 @@ std::vector<int64_t> requested_seats(FunctionCallInfo fcinfo) {
   if (seats.empty())
     throw Error(sqlstate::no_seats_requested, "no seats requested", "The seat list is empty.",
                 "Choose at least one seat from boxoffice.seat_map().");
+  // No performance allows more (max_seats_per_hold <= 100); refusing here, before
+  // one lock per seat is taken, keeps a huge list from filling the lock table.
+  constexpr size_t most_seats_any_hold = 100;
+  if (seats.size() > most_seats_any_hold)
+    throw Error(sqlstate::too_many_seats, "too many seats requested",
+                "You asked for " + std::to_string(seats.size()) + " seats; no hold may take more than " +
+                    std::to_string(most_seats_any_hold) + ".",
+                "Choose fewer seats.");
   std::sort(seats.begin(), seats.end());
   std::vector<int64_t> duplicates;
   for (size_t i = 1; i < seats.size(); i++)
@@ -90,7 +98,7 @@ void check_customer_limit(int64_t performance_id, int64_t user_id, size_t wanted
       {INT8OID, INT8OID});
   // The caller holds the customer lock, so two parallel holds of one customer
   // cannot both squeeze under the limit.
-  plan.run(Args().bigint(performance_id).bigint(user_id), 1);
+  plan.run_on_latest(Args().bigint(performance_id).bigint(user_id), 1);
   Row row(0);
   if (!row.boolean(1))
     throw Error(sqlstate::user_not_found, "user not found", "There is no user " + std::to_string(user_id) + ".",
@@ -122,7 +130,7 @@ std::vector<SeatRow> read_seats(const std::vector<int64_t>& seat_ids) {
       "  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
       " WHERE s.id = ANY ($1) ORDER BY s.id",
       {INT8ARRAYOID});
-  uint64_t n = plan.run(Args().bigint_array(seat_ids));
+  uint64_t n = plan.run_on_latest(Args().bigint_array(seat_ids));
   std::vector<SeatRow> rows;
   rows.reserve(n);
   for (uint64_t i = 0; i < n; i++) {
@@ -163,6 +171,7 @@ Datum hold(FunctionCallInfo fcinfo) {
   std::optional<int64_t> performance_id = arg_int64(fcinfo, 0);
   std::optional<int64_t> user_id = arg_int64(fcinfo, 2);
   std::vector<int64_t> seat_ids = requested_seats(fcinfo);
+  bool first_write = !settings::transaction_has_written();
 
   SpiConnection spi;
   // Lock order: the customer, then the seats. A seat another transaction is
@@ -204,7 +213,8 @@ Datum hold(FunctionCallInfo fcinfo) {
   for (const SeatRow& seat : seats) {
     if (seat.claim_live) unavailable += (unavailable.empty() ? "" : ", ") + seat.label + " (" + std::to_string(seat.id) + ")";
     else if (seat.claimed_by) expired_holds.push_back(*seat.claimed_by);
-    total += seat.price;
+    if (__builtin_add_overflow(total, seat.price, &total))
+      throw Error(sqlstate::invalid_argument, "total price out of range", "The seat prices add up past the largest amount.");
   }
   if (!unavailable.empty())
     throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
@@ -221,7 +231,7 @@ Datum hold(FunctionCallInfo fcinfo) {
       " SELECT unnest($1::int8[]), $2, $3",
       {INT8ARRAYOID, INT8OID, INT8OID});
 
-  if (!settings::durable_holds) settings::commit_durably(false);
+  if (!settings::durable_holds && first_write) settings::commit_durably(false);
   std::string token = new_hold_token();
   insert_reservation.run(Args()
                              .bigint(performance_id)

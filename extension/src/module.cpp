@@ -17,7 +17,7 @@ bool durable_holds = true;
 
 extern "C" void _PG_init(void) {
   DefineCustomIntVariable("boxoffice.sweep_batch_size", "Holds that sweep() expires per statement.",
-                          "Smaller batches hold row locks for less time; larger ones sweep faster.",
+                          "Each batch is one statement; all of one call commit together.",
                           &boxoffice::settings::sweep_batch_size, 500, 1, 100000, PGC_USERSET, 0, nullptr, nullptr,
                           nullptr);
   DefineCustomBoolVariable("boxoffice.durable_holds", "Whether holds and releases wait for their WAL flush at commit.",

@@ -31,6 +31,7 @@ void check_endable(const OwnedReservation& r, Ending ending) {
 Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
   std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
   Owner owner{arg_int64(fcinfo, 1), arg_text(fcinfo, 2)};
+  bool first_write = !settings::transaction_has_written();
   SpiConnection spi;
 
   OwnedReservation r = find_owned(reservation_id, owner);
@@ -54,7 +55,7 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
       {INT8OID, TEXTOID});
   // Giving back a hold may skip the flush; a cancellation always waits for it.
   if (ending == Ending::cancelled) settings::commit_durably(true);
-  else if (!settings::durable_holds) settings::commit_durably(false);
+  else if (!settings::durable_holds && first_write) settings::commit_durably(false);
   std::string target = ending == Ending::released ? "released" : "cancelled";
   end.run(Args().bigint(reservation_id).string(&target), 1);
   if (Row(0).bigint(1) == 0) {  // it changed while we waited: answer for what it is now

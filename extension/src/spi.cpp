@@ -9,6 +9,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
 
@@ -55,7 +56,7 @@ Args& Args::bigint_array(const std::vector<int64_t>& v) {
   return push(d, false);
 }
 
-uint64_t Plan::run(const Args& args, long max_rows) {
+SPIPlanPtr Plan::prepared() {
   if (plan_ == nullptr) {
     SPIPlanPtr prepared = pg_call([&] {
       SPIPlanPtr p = SPI_prepare(sql_, static_cast<int>(argtypes_.size()), argtypes_.data());
@@ -66,8 +67,23 @@ uint64_t Plan::run(const Args& args, long max_rows) {
       throw Error(ERRCODE_INTERNAL_ERROR, "could not prepare a boxoffice statement", SPI_result_code_string(SPI_result));
     plan_ = prepared;
   }
+  return plan_;
+}
+
+uint64_t Plan::run(const Args& args, long max_rows) {
+  SPIPlanPtr plan = prepared();
   int rc = pg_call([&] {
-    return SPI_execute_plan(plan_, const_cast<Datum*>(args.values()), args.nulls(), false, max_rows);
+    return SPI_execute_plan(plan, const_cast<Datum*>(args.values()), args.nulls(), false, max_rows);
+  });
+  if (rc < 0) throw Error(ERRCODE_INTERNAL_ERROR, "a boxoffice statement failed", SPI_result_code_string(rc));
+  return SPI_processed;
+}
+
+uint64_t Plan::run_on_latest(const Args& args, long max_rows) {
+  SPIPlanPtr plan = prepared();
+  int rc = pg_call([&] {
+    return SPI_execute_snapshot(plan, const_cast<Datum*>(args.values()), args.nulls(), GetLatestSnapshot(),
+                                InvalidSnapshot, false, false, max_rows);
   });
   if (rc < 0) throw Error(ERRCODE_INTERNAL_ERROR, "a boxoffice statement failed", SPI_result_code_string(rc));
   return SPI_processed;
@@ -149,10 +165,14 @@ Datum form_result_row(FunctionCallInfo fcinfo, const SpiConnection& spi, const D
     throw Error(ERRCODE_INTERNAL_ERROR, "boxoffice function declared with the wrong result type");
   MemoryContext caller = spi.caller_context();
   return pg_call([&] {
+    // Everything, including the flattening of out-of-line values that
+    // HeapTupleGetDatum does, happens in the caller's context: SPI_finish
+    // frees the current one.
     MemoryContext previous = MemoryContextSwitchTo(caller);
     HeapTuple tuple = heap_form_tuple(BlessTupleDesc(desc), const_cast<Datum*>(values), const_cast<bool*>(nulls));
+    Datum result = HeapTupleGetDatum(tuple);
     MemoryContextSwitchTo(previous);
-    return HeapTupleGetDatum(tuple);
+    return result;
   });
 }
 

@@ -58,8 +58,14 @@ class Plan {
   // Executes the plan (read-write) and returns the number of rows processed;
   // rows are read with the Row accessors below.
   uint64_t run(const Args& args, long max_rows = 0);
+  // Runs a read-only plan on the latest committed state rather than the
+  // transaction's snapshot: for reads made under locks, so that REPEATABLE
+  // READ callers cannot count or claim against a stale picture. (In READ
+  // COMMITTED the two are the same.)
+  uint64_t run_on_latest(const Args& args, long max_rows = 0);
 
  private:
+  SPIPlanPtr prepared();
   const char* sql_;
   std::vector<Oid> argtypes_;
   SPIPlanPtr plan_ = nullptr;

@@ -40,6 +40,7 @@ int http_status_for_sqlstate(const std::string& sqlstate) {
       {"23514", 409},  // check_violation
       {"22", 400},     // data exception: bad number, bad value, ...
       {"42501", 403},  // insufficient_privilege
+      {"54", 400},     // program limit exceeded: a body nested or sized past what PostgreSQL takes
       {"42883", 500},  // undefined_function: our bug, not the client's
       {"08", 503},     // connection exception
       {"53", 503},     // insufficient resources

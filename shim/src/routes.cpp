@@ -135,9 +135,10 @@ const std::vector<Route> kRoutes = {
      Access::admin, Kind::sql, 200,
      "SELECT jsonb_build_object('performance_id', $1::bigint, 'deleted', true) FROM boxoffice.delete_performance($1::bigint)",
      {I::path_id}, nullptr},
-    {"POST", "/v1/admin/users/{user_id}/role", "set_admin", "admin", "Grant or revoke the admin role of a user.",
+    {"POST", "/v1/admin/users/{user_id}/role", "set_admin", "admin", "Set a user's role: {\"role\": \"admin\"} or {\"role\": \"buyer\"}.",
      Access::admin, Kind::sql, 200,
-     "SELECT to_jsonb(a) FROM boxoffice.set_admin($1::bigint, ($2::jsonb->>'role') = 'admin') a", {I::path_id, I::body},
+     "SELECT to_jsonb(a) FROM boxoffice.set_admin($1::bigint,"
+     " CASE $2::jsonb->>'role' WHEN 'admin' THEN true WHEN 'buyer' THEN false END) a", {I::path_id, I::body},
      R"({"role": "admin"})"},
     {"POST", "/v1/admin/sweep", "sweep", "admin", "Expire due holds now (pg_cron also does it every minute).", Access::admin,
      Kind::sql, 200, "SELECT to_jsonb(s) FROM boxoffice.sweep() s", {}, nullptr},

@@ -18,6 +18,14 @@
 
 namespace shim {
 
+// What one request turned into, for the response, the access log and metrics.
+struct Outcome {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::string route = "unmatched";
+};
+
 namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -36,13 +44,6 @@ const std::vector<CompiledRoute>& compiled_routes() {
   return compiled;
 }
 
-// What one request turned into, for the response, the access log and metrics.
-struct Outcome {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  std::string route = "unmatched";
-};
 
 Outcome problem(int status, const std::string& code, const std::string& message, const std::string& detail = {},
                 const std::string& hint = {}, const std::string& error_id = {}) {
@@ -140,9 +141,34 @@ void HttpServer::stop() { server_->stop(); }
 
 void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
   auto started = Clock::now();
-  metrics_.begin_request();
+  struct InFlight {  // the gauge comes down however the request ends
+    Metrics& m;
+    explicit InFlight(Metrics& metrics) : m(metrics) { m.begin_request(); }
+    ~InFlight() { m.end_request(); }
+  } in_flight(metrics_);
   std::string request_id = request_id_or_new(req.get_header_value("X-Request-Id"));
-  Outcome out = [&]() -> Outcome {
+  Outcome out;
+  try {
+    out = route_request(req, res, request_id);
+  } catch (const std::exception& e) {  // never let httplib answer (it would leak e.what())
+    std::string error_id = random_hex_id();
+    log_line({{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},
+              {"path", req.path}, {"exception", e.what()}});
+    out = problem(500, "internal_error", "something went wrong, please try again shortly", "",
+                  "Quote error_id " + error_id + " when reporting this.", error_id);
+  }
+
+  res.status = out.status;
+  res.set_header("X-Request-Id", request_id);
+  if (req.method != "HEAD") res.set_content(out.body, out.content_type.c_str());
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  metrics_.observe(req.method, out.route, out.status, seconds);
+  log_line({{"time", utc_now()}, {"request_id", request_id}, {"method", req.method}, {"route", out.route},
+            {"status", out.status}, {"duration_ms", std::round(seconds * 1e5) / 100}});
+}
+
+Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response& res, const std::string& request_id) {
+  return [&]() -> Outcome {
     // Route: a path that exists with another method is 405, else 404.
     const Route* route = nullptr;
     std::string allowed;
@@ -188,7 +214,7 @@ void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
           const json& sub = v.claims["sub"];
           caller.user_id = sub.is_string() ? sub.get<std::string>() : sub.dump();
         }
-        caller.role = v.claims.value("role", "");
+        if (v.claims.contains("role") && v.claims["role"].is_string()) caller.role = v.claims["role"].get<std::string>();
       }
       if ((route->access == Access::user || route->access == Access::admin) && !caller.has_token) {
         res.set_header("WWW-Authenticate", "Bearer");
@@ -240,7 +266,9 @@ void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
       if (!result || result->outcome == QueryResult::Outcome::connection_error) {
         res.set_header("Retry-After", std::to_string(retry_after_for_status(503)));
         return result ? problem(503, "database_unavailable", "database unavailable",
-                                "The connection to the database failed; nothing was changed.", "Retry shortly.")
+                                "The connection to the database failed. If it failed after the request was sent, "
+                                "the request may have taken effect.",
+                                "Retry shortly; after a write, look the result up before repeating it.")
                       : problem(503, "database_busy", "database busy", "No database connection was free in time.",
                                 "Retry shortly.");
       }
@@ -280,15 +308,6 @@ void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
     o.route = route->path;
     return o;
   }();
-
-  res.status = out.status;
-  res.set_header("X-Request-Id", request_id);
-  if (req.method != "HEAD") res.set_content(out.body, out.content_type.c_str());
-  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  metrics_.end_request();
-  metrics_.observe(req.method, out.route, out.status, seconds);
-  log_line({{"time", utc_now()}, {"request_id", request_id}, {"method", req.method}, {"route", out.route},
-            {"status", out.status}, {"duration_ms", std::round(seconds * 1e5) / 100}});
 }
 
 }  // namespace shim

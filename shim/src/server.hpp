@@ -17,6 +17,8 @@ struct Response;
 
 namespace shim {
 
+struct Outcome;  // what one request turned into (server.cpp)
+
 class HttpServer {
  public:
   HttpServer(const Settings& settings, Pool& pool, Metrics& metrics);
@@ -30,6 +32,7 @@ class HttpServer {
 
  private:
   void handle(const httplib::Request& req, httplib::Response& res);
+  Outcome route_request(const httplib::Request& req, httplib::Response& res, const std::string& request_id);
   const Settings& settings_;
   Pool& pool_;
   Metrics& metrics_;

@@ -19,7 +19,7 @@ psql -q -X -v ON_ERROR_STOP=1 -d "$db" -c \
 
 pool_size=4
 BOXOFFICE_JWT_SECRET=$secret \
-BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=boxoffice_http password=$password connect_timeout=2" \
+BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=boxoffice_http password=$password connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3" \
   build/cmake/boxoffice-http --port 0 --port-file "$work/port" --pool-size $pool_size --pool-wait-ms 200 --threads 32 \
   >"$log" 2>&1 &
 shim=$!
