@@ -17,12 +17,9 @@
 #   BENCH_HTTP_POOL_SIZE    the shim's --pool-size (16)
 #   BENCH_HTTP_THREADS      the shim's --threads (96): must exceed the
 #                           connections, cpp-httplib holds a thread per keep-alive connection
-#   BENCH_HTTP_POOL_WAIT_MS the shim's --pool-wait-ms (1000; the shim's default
-#                           of 200 sheds seat-map requests with 503 at 64
-#                           connections on 2 cores, see README.md)
+#   BENCH_HTTP_POOL_WAIT_MS the shim's --pool-wait-ms (unset: the shim's default)
 #   BENCH_HTTP_PLAIN        1: also run the plain client (1)
 #   BENCH_HTTP_WARMUP       seconds of warm-up per client and workload (2)
-#   BENCH_HTTP_SHIM_PRELOAD diagnostics only: LD_PRELOAD for the shim (see nodelay_preload.c)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -33,10 +30,9 @@ ROUND_SECONDS=$(( (RUN_SECONDS + ROUNDS - 1) / ROUNDS ))
 CONNECTIONS=${BENCH_HTTP_CONNECTIONS:-64}
 POOL_SIZE=${BENCH_HTTP_POOL_SIZE:-16}
 THREADS=${BENCH_HTTP_THREADS:-96}
-POOL_WAIT_MS=${BENCH_HTTP_POOL_WAIT_MS:-1000}
+POOL_WAIT_MS=${BENCH_HTTP_POOL_WAIT_MS:-}
 PLAIN=${BENCH_HTTP_PLAIN:-1}
 WARMUP=${BENCH_HTTP_WARMUP:-2}
-SHIM_PRELOAD=${BENCH_HTTP_SHIM_PRELOAD:-}
 PERFORMANCES=100
 WRK_THREADS=2
 DB=bench_http
@@ -69,8 +65,7 @@ PLAIN_CONNINFO="host=$PGHOST port=$PGPORT dbname=$DB user=$PGUSER password=$PGPA
 
 shim_args=(--host 127.0.0.1 --port 0 --port-file "$OUT/port" --pool-size "$POOL_SIZE" --threads "$THREADS")
 [ -n "$POOL_WAIT_MS" ] && shim_args+=(--pool-wait-ms "$POOL_WAIT_MS")
-env ${SHIM_PRELOAD:+LD_PRELOAD="$SHIM_PRELOAD"} \
-  BOXOFFICE_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
+env BOXOFFICE_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
   BOXOFFICE_DATABASE_URL="$SHIM_CONNINFO" \
   "$SHIM" "${shim_args[@]}" >"$OUT/shim.log" 2>"$OUT/shim.err" &
 shim=$!
@@ -204,7 +199,7 @@ at_least() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { print ((b > 0 && a >= k 
 echo
 echo "== boxoffice-http vs direct libpq, PostgreSQL $(value 'SHOW server_version'), $(nproc) cores shared by clients, shim and server"
 echo "   $CONNECTIONS connections; $ROUNDS rounds x ${ROUND_SECONDS}s per client and workload, in turns; fsync $(value 'SHOW fsync')"
-echo "   shim: --pool-size $POOL_SIZE --threads $THREADS${POOL_WAIT_MS:+ --pool-wait-ms $POOL_WAIT_MS}${SHIM_PRELOAD:+, LD_PRELOAD=$SHIM_PRELOAD}; wrk -t$WRK_THREADS -c$CONNECTIONS"
+echo "   shim: --pool-size $POOL_SIZE --threads $THREADS${POOL_WAIT_MS:+ --pool-wait-ms $POOL_WAIT_MS}; wrk -t$WRK_THREADS -c$CONNECTIONS"
 echo "   seatmap: GET /v1/performances/{random of $PERFORMANCES}/seats (320 seats)"
 echo "   cycle: guest hold of 1 random seat of a random performance, then its release; a request is either call"
 echo

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <regex>
 
+#include <sys/socket.h>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -106,6 +108,14 @@ HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
   server_->set_keep_alive_timeout(5);
   server_->set_read_timeout(10, 0);
   server_->set_write_timeout(10, 0);
+  // httplib writes headers and body in two sends: without TCP_NODELAY the body
+  // waits for the client's delayed ACK, about 40 ms per response.
+  server_->set_tcp_nodelay(true);
+  // Remember the listening socket, to widen httplib's fixed backlog of 5 in bind().
+  server_->set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_socket_ = sock;
+  });
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
   for (auto reg : {&httplib::Server::Get, &httplib::Server::Post, &httplib::Server::Put, &httplib::Server::Patch,
                    &httplib::Server::Delete, &httplib::Server::Options})
@@ -131,8 +141,12 @@ HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
 HttpServer::~HttpServer() = default;
 
 int HttpServer::bind() {
-  if (settings_.port == 0) return server_->bind_to_any_port(settings_.listen_host);
-  return server_->bind_to_port(settings_.listen_host, settings_.port) ? settings_.port : -1;
+  int port = settings_.port == 0 ? server_->bind_to_any_port(settings_.listen_host)
+                                 : (server_->bind_to_port(settings_.listen_host, settings_.port) ? settings_.port : -1);
+  // A second listen() on a listening socket sets a new backlog (Linux): with 5,
+  // a burst of new connections loses handshakes and waits a second to retry.
+  if (port > 0 && listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
+  return port;
 }
 
 void HttpServer::serve() { server_->listen_after_bind(); }

@@ -38,6 +38,7 @@ class HttpServer {
   Metrics& metrics_;
   std::string openapi_;
   std::unique_ptr<httplib::Server> server_;
+  int listen_socket_ = -1;
 };
 
 // The prepared statements the pool needs: one per SQL route.

@@ -14,7 +14,7 @@ struct Settings {
   int threads = 16;                       // --threads        BOXOFFICE_HTTP_THREADS
   std::string database_url;               // --database-url   BOXOFFICE_DATABASE_URL (libpq conninfo or URI; required)
   int pool_size = 8;                      // --pool-size      BOXOFFICE_POOL_SIZE
-  int pool_wait_ms = 200;                 // --pool-wait-ms   BOXOFFICE_POOL_WAIT_MS: then 503 + Retry-After
+  int pool_wait_ms = 1000;                // --pool-wait-ms   BOXOFFICE_POOL_WAIT_MS: then 503 + Retry-After
   int statement_timeout_ms = 5000;        // --statement-timeout-ms BOXOFFICE_STATEMENT_TIMEOUT_MS
   std::string jwt_secret;                 // --jwt-secret-file BOXOFFICE_JWT_SECRET_FILE, or BOXOFFICE_JWT_SECRET (required, >= 32 bytes)
   std::string jwt_issuer = "boxoffice";   // --jwt-issuer     BOXOFFICE_JWT_ISSUER

@@ -56,7 +56,7 @@ TEST(Settings, Defaults) {
   EXPECT_EQ(s.threads, 16);
   EXPECT_EQ(s.database_url, "dbname=boxoffice");
   EXPECT_EQ(s.pool_size, 8);
-  EXPECT_EQ(s.pool_wait_ms, 200);
+  EXPECT_EQ(s.pool_wait_ms, 1000);
   EXPECT_EQ(s.statement_timeout_ms, 5000);
   EXPECT_EQ(s.jwt_secret, kSecret);
   EXPECT_EQ(s.jwt_issuer, "boxoffice");
