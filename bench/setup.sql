@@ -51,17 +51,5 @@ BEGIN
   END IF;
 END $$;
 
--- boxoffice.hold() raises TK003 when a seat is taken, and an SQL error would
--- abort the pgbench client: turn that refusal into reservation id 0. The
--- EXCEPTION block costs boxoffice a subtransaction per hold that the
--- baseline, which refuses by returning NULL, does not pay.
-CREATE FUNCTION bench.bo_hold(show bigint, seats bigint[], OUT rid bigint, OUT tok text)
-LANGUAGE plpgsql AS $$
-BEGIN
-  SELECT b.reservation_id, b.hold_token INTO rid, tok FROM boxoffice.hold(show, seats) b;
-EXCEPTION WHEN SQLSTATE 'TK003' THEN
-  rid := 0;
-  tok := '';
-END $$;
 
 VACUUM ANALYZE;

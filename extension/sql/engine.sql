@@ -30,3 +30,8 @@ CREATE FUNCTION boxoffice.sweep(max_holds int DEFAULT 10000, OUT expired_holds b
 RETURNS record LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
 AS 'MODULE_PATHNAME', 'boxoffice_sweep';
 COMMENT ON FUNCTION boxoffice.sweep IS 'marks expired holds expired and frees their seats, in batches, skipping locked rows; pg_cron runs it every minute';
+
+CREATE FUNCTION boxoffice.try_hold(performance_id bigint, seat_ids bigint[], user_id bigint DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+AS 'MODULE_PATHNAME', 'boxoffice_try_hold';
+COMMENT ON FUNCTION boxoffice.try_hold IS 'hold() that answers NULL instead of raising seats_unavailable: for callers that retry at high rates (no error, no subtransaction); every other error raises as in hold()';

@@ -28,7 +28,7 @@ GRANT USAGE ON SCHEMA boxoffice TO boxoffice_app, boxoffice_admin;
 GRANT EXECUTE ON FUNCTION
   boxoffice.concerts(), boxoffice.concert(bigint), boxoffice.performance(bigint), boxoffice.availability(bigint),
   boxoffice.seat_map(bigint),
-  boxoffice.hold(bigint, bigint[], bigint),
+  boxoffice.hold(bigint, bigint[], bigint), boxoffice.try_hold(bigint, bigint[], bigint),
   boxoffice.confirm(bigint, bigint, text, text, text, text),
   boxoffice.release(bigint, bigint, text), boxoffice.cancel(bigint, bigint, text),
   boxoffice.reservation(bigint, bigint, text), boxoffice.my_reservations(bigint), boxoffice.guest_lookup(text, text),

@@ -167,7 +167,7 @@ std::string new_hold_token() {
   return token;
 }
 
-Datum hold(FunctionCallInfo fcinfo) {
+Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
   std::optional<int64_t> performance_id = arg_int64(fcinfo, 0);
   std::optional<int64_t> user_id = arg_int64(fcinfo, 2);
   std::vector<int64_t> seat_ids = requested_seats(fcinfo);
@@ -177,8 +177,22 @@ Datum hold(FunctionCallInfo fcinfo) {
   // Lock order: the customer, then the seats. A seat another transaction is
   // taking (or giving back) right now decides the answer before any SQL runs:
   // a refused hold costs a few lock-table probes and writes nothing.
-  if (user_id && performance_id) lock(LockSpace::customer, customer_key(*performance_id, static_cast<uint32_t>(*user_id)));
+  bool customer_locked = user_id && performance_id;
+  if (customer_locked) lock(LockSpace::customer, customer_key(*performance_id, static_cast<uint32_t>(*user_id)));
   std::vector<int64_t> busy = try_lock_seats(seat_ids);
+  // A quiet refusal (try_hold) gives back the locks it did get, so it leaves
+  // no trace, and answers NULL. It returns normally: the transaction goes on,
+  // so SPI must be finished as usual.
+  auto refuse_quietly = [&] {
+    std::vector<int64_t> taken;
+    for (int64_t seat : seat_ids)
+      if (!std::binary_search(busy.begin(), busy.end(), seat)) taken.push_back(seat);
+    unlock_seats(taken);
+    if (customer_locked) unlock(LockSpace::customer, customer_key(*performance_id, static_cast<uint32_t>(*user_id)));
+    fcinfo->isnull = true;
+    return Datum(0);
+  };
+  if (!busy.empty() && quiet) return refuse_quietly();
   if (!busy.empty())
     throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
                 "Being taken by another buyer right now: seats " + join_ids(busy) + ". Nothing was held.",
@@ -216,6 +230,7 @@ Datum hold(FunctionCallInfo fcinfo) {
     if (__builtin_add_overflow(total, seat.price, &total))
       throw Error(sqlstate::invalid_argument, "total price out of range", "The seat prices add up past the largest amount.");
   }
+  if (!unavailable.empty() && quiet) return refuse_quietly();
   if (!unavailable.empty())
     throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
                 "Not available: " + unavailable + ". Nothing was held.",
@@ -254,10 +269,16 @@ Datum hold(FunctionCallInfo fcinfo) {
   return booking_result(fcinfo, spi, reservation_id, &token);
 }
 
+Datum hold(FunctionCallInfo fcinfo) { return take_seats(fcinfo, false); }
+
+Datum try_hold(FunctionCallInfo fcinfo) { return take_seats(fcinfo, true); }
+
 }  // namespace
 }  // namespace boxoffice
 
 extern "C" {
 PG_FUNCTION_INFO_V1(boxoffice_hold);
 Datum boxoffice_hold(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
+PG_FUNCTION_INFO_V1(boxoffice_try_hold);
+Datum boxoffice_try_hold(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::try_hold); }
 }

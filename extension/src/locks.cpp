@@ -44,4 +44,13 @@ void lock_seats(const std::vector<int64_t>& sorted_seat_ids) {
   for (int64_t seat : sorted_seat_ids) lock(LockSpace::seat, static_cast<uint64_t>(seat));
 }
 
+void unlock(LockSpace space, uint64_t key) {
+  LOCKTAG tag = tag_for(space, key);
+  pg_call([&] { LockRelease(&tag, ExclusiveLock, false); });
+}
+
+void unlock_seats(const std::vector<int64_t>& seat_ids) {
+  for (int64_t seat : seat_ids) unlock(LockSpace::seat, static_cast<uint64_t>(seat));
+}
+
 }  // namespace boxoffice

@@ -19,6 +19,8 @@ enum class LockSpace : uint16_t { seat = 1001, customer = 1002 };
 bool try_lock(LockSpace space, uint64_t key);
 // Takes the lock, waiting for its holder to finish.
 void lock(LockSpace space, uint64_t key);
+// Gives back a lock this transaction took, before the transaction ends.
+void unlock(LockSpace space, uint64_t key);
 
 // The key that serialises one customer's seat count for one performance.
 uint64_t customer_key(int64_t performance_id, uint32_t customer);
@@ -28,5 +30,9 @@ uint64_t customer_key(int64_t performance_id, uint32_t customer);
 std::vector<int64_t> try_lock_seats(const std::vector<int64_t>& sorted_seat_ids);
 // Locks every seat (ids in ascending order), waiting as needed.
 void lock_seats(const std::vector<int64_t>& sorted_seat_ids);
+
+// Gives back seat locks this transaction took, before it ends (a refused
+// try_hold leaves nothing behind, not even a lock).
+void unlock_seats(const std::vector<int64_t>& seat_ids);
 
 }  // namespace boxoffice
