@@ -52,11 +52,11 @@ SELECT boxoffice.add_price_tier(999999, 'VIP', 1, 1, 1);
 
 -- performances ---------------------------------------------------------------
 -- p1: on sale now; p_later: sales open in 2029; p_short: 1-second holds
-INSERT INTO t.fixtures SELECT 'p1', boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-01 19:00+09');
-INSERT INTO t.fixtures SELECT 'p2', boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-02 19:00+09');
-INSERT INTO t.fixtures SELECT 'p_later', boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-03 19:00+09',
-                                                                      sales_opens_at => '2029-01-01 10:00+09');
-INSERT INTO t.fixtures SELECT 'p_short', boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-04 19:00+09',
+INSERT INTO t.fixtures SELECT 'p1', boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 1, 19, 0, 0, 'Asia/Seoul'));
+INSERT INTO t.fixtures SELECT 'p2', boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 2, 19, 0, 0, 'Asia/Seoul'));
+INSERT INTO t.fixtures SELECT 'p_later', boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 3, 19, 0, 0, 'Asia/Seoul'),
+                                                                      sales_opens_at => make_timestamptz(2029, 1, 1, 10, 0, 0, 'Asia/Seoul'));
+INSERT INTO t.fixtures SELECT 'p_short', boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 4, 19, 0, 0, 'Asia/Seoul'),
                                                                       hold_lifetime => '1 second');
 SELECT count(*) AS seats, count(DISTINCT section) AS sections, min(row_number), max(row_number), min(seat_number), max(seat_number)
   FROM boxoffice.seats WHERE performance_id = t.id('p1');
@@ -70,26 +70,26 @@ SELECT hold_lifetime, max_seats_per_hold, max_seats_per_customer, sales_closes_a
 -- a concert whose tiers leave seats unpriced
 INSERT INTO t.fixtures SELECT 'partial', boxoffice.create_concert('Partial', 'Nobody');
 SELECT boxoffice.add_price_tier(t.id('partial'), 'FRONT', 100, 1, 18) > 0;
-SELECT boxoffice.create_performance(t.id('partial'), t.id('kspo'), '2030-07-01 19:00+09');
+SELECT boxoffice.create_performance(t.id('partial'), t.id('kspo'), make_timestamptz(2030, 7, 1, 19, 0, 0, 'Asia/Seoul'));
 \echo :LAST_ERROR_SQLSTATE
 -- tiers by section complete it
 SELECT boxoffice.add_price_tier(t.id('partial'), 'SIDE-AB', 50, 19, 20, ARRAY['A','B']) > 0;
 SELECT boxoffice.add_price_tier(t.id('partial'), 'SIDE-CD', 60, 19, 20, ARRAY['C','D']) > 0;
 SELECT boxoffice.add_price_tier(t.id('partial'), 'SIDE-D', 70, 20, 20, ARRAY['D']);  -- overlaps within a section
 \echo :LAST_ERROR_SQLSTATE
-INSERT INTO t.fixtures SELECT 'p_draft', boxoffice.create_performance(t.id('partial'), t.id('kspo'), '2030-07-01 19:00+09');
+INSERT INTO t.fixtures SELECT 'p_draft', boxoffice.create_performance(t.id('partial'), t.id('kspo'), make_timestamptz(2030, 7, 1, 19, 0, 0, 'Asia/Seoul'));
 SELECT count(*) FILTER (WHERE price = 50) AS ab_side, count(*) FILTER (WHERE price = 60) AS cd_side
   FROM boxoffice.seats WHERE performance_id = t.id('p_draft');
 
-SELECT boxoffice.create_performance(t.id('show'), 999999, '2030-06-01 19:00+09');
+SELECT boxoffice.create_performance(t.id('show'), 999999, make_timestamptz(2030, 6, 1, 19, 0, 0, 'Asia/Seoul'));
 \echo :LAST_ERROR_SQLSTATE
-SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-01 19:00+09', ends_at => '2030-06-01 18:00+09');
+SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 1, 19, 0, 0, 'Asia/Seoul'), ends_at => make_timestamptz(2030, 6, 1, 18, 0, 0, 'Asia/Seoul'));
 \echo :LAST_ERROR_SQLSTATE
-SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-01 19:00+09', sales_opens_at => '2030-06-02 00:00+09');
+SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 1, 19, 0, 0, 'Asia/Seoul'), sales_opens_at => make_timestamptz(2030, 6, 2, 0, 0, 0, 'Asia/Seoul'));
 \echo :LAST_ERROR_SQLSTATE
-SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-01 19:00+09', hold_lifetime => '2 hours');
+SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 1, 19, 0, 0, 'Asia/Seoul'), hold_lifetime => '2 hours');
 \echo :LAST_ERROR_SQLSTATE
-SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-01 19:00+09', max_seats_per_hold => 0);
+SELECT boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 1, 19, 0, 0, 'Asia/Seoul'), max_seats_per_hold => 0);
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS performances FROM boxoffice.performances;
 
@@ -120,7 +120,7 @@ SELECT title FROM boxoffice.concerts();
 -- soft delete
 INSERT INTO t.fixtures SELECT 'gone', boxoffice.create_concert('Gone Show', 'Someone');
 SELECT boxoffice.add_price_tier(t.id('gone'), 'ALL', 1000, 1, 20) > 0;
-INSERT INTO t.fixtures SELECT 'p_gone', boxoffice.create_performance(t.id('gone'), t.id('kspo'), '2030-08-01 19:00+09');
+INSERT INTO t.fixtures SELECT 'p_gone', boxoffice.create_performance(t.id('gone'), t.id('kspo'), make_timestamptz(2030, 8, 1, 19, 0, 0, 'Asia/Seoul'));
 SELECT boxoffice.publish_concert(t.id('gone'));
 SELECT title FROM boxoffice.concerts() ORDER BY 1;
 SELECT boxoffice.delete_concert(t.id('gone'));
@@ -134,11 +134,11 @@ SELECT boxoffice.delete_venue(t.id('kspo'));
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO t.fixtures SELECT 'small', boxoffice.create_venue('Small Hall', 'Busan', ARRAY['A'], 1, 5);
 SELECT boxoffice.delete_venue(t.id('small'));
-SELECT boxoffice.create_performance(t.id('show'), t.id('small'), '2030-06-01 19:00+09');
+SELECT boxoffice.create_performance(t.id('show'), t.id('small'), make_timestamptz(2030, 6, 1, 19, 0, 0, 'Asia/Seoul'));
 \echo :LAST_ERROR_SQLSTATE
 
 -- a cancelled performance (stays visible, not on sale)
-INSERT INTO t.fixtures SELECT 'p_cancelled', boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-05 19:00+09');
+INSERT INTO t.fixtures SELECT 'p_cancelled', boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 5, 19, 0, 0, 'Asia/Seoul'));
 SELECT boxoffice.cancel_performance(t.id('p_cancelled'));
 SELECT status FROM boxoffice.performances WHERE id = t.id('p_cancelled');
 
@@ -146,14 +146,14 @@ SELECT status FROM boxoffice.performances WHERE id = t.id('p_cancelled');
 SELECT updated_at > created_at AS touched FROM boxoffice.concerts WHERE id = t.id('show');
 
 -- moving a sales window, and deleting a performance
-INSERT INTO t.fixtures SELECT 'p_tmp', boxoffice.create_performance(t.id('show'), t.id('kspo'), '2030-06-06 19:00+09',
-                                                                    sales_opens_at => '2029-01-01 10:00+09');
-SELECT boxoffice.set_sales_window(t.id('p_tmp'), '2026-01-01 10:00+09', '2030-06-06 18:00+09');
-SELECT sales_opens_at = '2026-01-01 10:00+09' AS moved_open, sales_closes_at = '2030-06-06 18:00+09' AS moved_close
+INSERT INTO t.fixtures SELECT 'p_tmp', boxoffice.create_performance(t.id('show'), t.id('kspo'), make_timestamptz(2030, 6, 6, 19, 0, 0, 'Asia/Seoul'),
+                                                                    sales_opens_at => make_timestamptz(2029, 1, 1, 10, 0, 0, 'Asia/Seoul'));
+SELECT boxoffice.set_sales_window(t.id('p_tmp'), make_timestamptz(2026, 1, 1, 10, 0, 0, 'Asia/Seoul'), make_timestamptz(2030, 6, 6, 18, 0, 0, 'Asia/Seoul'));
+SELECT sales_opens_at = make_timestamptz(2026, 1, 1, 10, 0, 0, 'Asia/Seoul') AS moved_open, sales_closes_at = make_timestamptz(2030, 6, 6, 18, 0, 0, 'Asia/Seoul') AS moved_close
   FROM boxoffice.performances WHERE id = t.id('p_tmp');
 SELECT boxoffice.delete_performance(t.id('p_tmp'));
 SELECT deleted_at IS NOT NULL AS deleted FROM boxoffice.performances WHERE id = t.id('p_tmp');
 SELECT boxoffice.delete_performance(t.id('p_tmp'));
 \echo :LAST_ERROR_SQLSTATE
-SELECT boxoffice.set_sales_window(t.id('p_tmp'), '2026-01-01 10:00+09', '2030-06-06 18:00+09');
+SELECT boxoffice.set_sales_window(t.id('p_tmp'), make_timestamptz(2026, 1, 1, 10, 0, 0, 'Asia/Seoul'), make_timestamptz(2030, 6, 6, 18, 0, 0, 'Asia/Seoul'));
 \echo :LAST_ERROR_SQLSTATE
