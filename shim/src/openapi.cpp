@@ -54,6 +54,7 @@ json operation(const Route& r) {
     responses["401"] = problem_response("missing, expired or invalid token");
   if (r.access == Access::admin) responses["403"] = problem_response("the token's role is not admin");
   if (r.kind == Kind::readyz) responses["503"] = problem_response("the database does not answer");
+  if (r.checks_secret) responses["429"] = problem_response("too many attempts from this address; see Retry-After");
   op["responses"] = responses;
   return op;
 }

@@ -24,7 +24,7 @@ const std::vector<Route> kRoutes = {
      {I::body}, R"({"email": "fan@example.com", "name": "Kim Minji", "password": "correct horse battery"})"},
     {"POST", "/v1/login", "login", "accounts", "Exchange email and password for an access token (JWT).", Access::anyone, Kind::login, 200,
      "SELECT to_jsonb(a) FROM boxoffice.account(boxoffice.verify_password($1::jsonb->>'email', $1::jsonb->>'password')) a",
-     {I::body}, R"({"email": "fan@example.com", "password": "correct horse battery"})"},
+     {I::body}, R"({"email": "fan@example.com", "password": "correct horse battery"})", true},
     {"GET", "/v1/me", "me", "accounts", "The account of the token's user.", Access::user, Kind::sql, 200,
      "SELECT to_jsonb(a) FROM boxoffice.account($1::bigint) a", {I::user_id}, nullptr},
 
@@ -71,7 +71,7 @@ const std::vector<Route> kRoutes = {
     {"POST", "/v1/guest-lookup", "guest_lookup", "reservations", "A guest's reservations by phone number and PIN.",
      Access::anyone, Kind::sql, 200,
      "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.guest_lookup($1::jsonb->>'phone', $1::jsonb->>'pin') b",
-     {I::body}, R"({"phone": "010-1234-5678", "pin": "0427"})"},
+     {I::body}, R"({"phone": "010-1234-5678", "pin": "0427"})", true},
 
     // --- catalog (admin) ------------------------------------------------------
     {"POST", "/v1/admin/venues", "create_venue", "admin", "Create a venue from sections x rows x seats per row.",

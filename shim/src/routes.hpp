@@ -43,6 +43,7 @@ struct Route {
   const char* sql;           // one row, one JSON column
   std::vector<Input> inputs;
   const char* body_example;  // an example request body (JSON), or nullptr for no body
+  bool checks_secret = false;  // a password or PIN: attempts are rationed per client
 };
 
 const std::vector<Route>& routes();

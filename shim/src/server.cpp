@@ -100,7 +100,7 @@ std::vector<Statement> route_statements() {
 
 HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
     : settings_(settings), pool_(pool), metrics_(metrics), openapi_(openapi_document()),
-      server_(std::make_unique<httplib::Server>()) {
+      server_(std::make_unique<httplib::Server>()), secret_attempts_(settings.secret_attempts_per_minute) {
   int threads = settings_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_payload_max_length(settings_.max_body_bytes);
@@ -248,6 +248,17 @@ Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response
         case Kind::openapi: return {200, openapi_};
         case Kind::sql:
         case Kind::login: break;
+      }
+
+      // Guessing a password or a 4-digit PIN takes many tries: ration them.
+      int retry_after = 0;
+      if (route->checks_secret &&
+          !secret_attempts_.allow(std::string(route->operation_id) + ":" + req.remote_addr, &retry_after)) {
+        res.set_header("Retry-After", std::to_string(retry_after));
+        return problem(429, "too_many_attempts", "too many attempts",
+                       "This address has used its " + std::to_string(settings_.secret_attempts_per_minute) +
+                           " attempts per minute at this route.",
+                       "Wait " + std::to_string(retry_after) + " seconds.");
       }
 
       // The body: a JSON object, or nothing.

@@ -7,6 +7,7 @@
 
 #include "metrics.hpp"
 #include "pool.hpp"
+#include "rate_limit.hpp"
 #include "settings.hpp"
 
 namespace httplib {
@@ -39,6 +40,7 @@ class HttpServer {
   std::string openapi_;
   std::unique_ptr<httplib::Server> server_;
   int listen_socket_ = -1;
+  RateLimiter secret_attempts_;
 };
 
 // The prepared statements the pool needs: one per SQL route.

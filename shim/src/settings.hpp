@@ -21,6 +21,8 @@ struct Settings {
   std::string jwt_audience = "boxoffice"; // --jwt-audience   BOXOFFICE_JWT_AUDIENCE
   int token_ttl_s = 3600;                 // --token-ttl      BOXOFFICE_TOKEN_TTL (seconds)
   size_t max_body_bytes = 65536;          // --max-body-bytes BOXOFFICE_MAX_BODY_BYTES: else 413
+  int secret_attempts_per_minute = 20;    // --secret-attempts-per-minute BOXOFFICE_SECRET_ATTEMPTS_PER_MINUTE:
+                                          //   per client address, at login and guest lookup; else 429
   std::string port_file;                  // --port-file      BOXOFFICE_HTTP_PORT_FILE: write the bound port there
   bool help = false;                      // --help
 };

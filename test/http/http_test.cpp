@@ -515,6 +515,29 @@ TEST_F(HttpTest, DatabaseRestartIsSurvived) {
   for (int i = 0; i < 20; i++) EXPECT_EQ(api.get("/v1/concerts").status, 200);
 }
 
+// --- secrets are guessed by scripts: attempts are rationed per client -------------
+
+TEST_F(HttpTest, GuestLookupAttemptsAreRationed) {
+  int budget = std::atoi(env("BOXOFFICE_TEST_SECRET_ATTEMPTS").c_str());
+  int refused_at = 0;
+  std::string retry_after;
+  for (int i = 1; i <= budget + 1 && refused_at == 0; i++) {
+    Reply r = api.post("/v1/guest-lookup", {{"phone", "010-0000-0000"}, {"pin", std::to_string(1000 + i)}});
+    if (r.status == 429) {
+      refused_at = i;
+      retry_after = r.header("Retry-After");
+      EXPECT_EQ(r.body.value("code", ""), "too_many_attempts");
+    } else {
+      EXPECT_EQ(r.status, 404) << r.text;  // no such reservation, until the budget is gone
+    }
+  }
+  EXPECT_GT(refused_at, 1) << "the first attempts must be answered";
+  EXPECT_LE(refused_at, budget + 1);
+  EXPECT_GE(std::atoi(retry_after.c_str()), 1);
+  // the login route has its own budget
+  EXPECT_EQ(api.post("/v1/login", {{"email", "nobody@example.com"}, {"password", "whatever-pass"}}).status, 401);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -275,6 +275,7 @@ TEST(Settings, HelpTextMentionsEverything) {
         "BOXOFFICE_JWT_SECRET_FILE", "BOXOFFICE_JWT_SECRET ", "--jwt-issuer", "BOXOFFICE_JWT_ISSUER",
         "--jwt-audience", "BOXOFFICE_JWT_AUDIENCE", "--token-ttl", "BOXOFFICE_TOKEN_TTL", "--max-body-bytes",
         "BOXOFFICE_MAX_BODY_BYTES", "--port-file", "BOXOFFICE_HTTP_PORT_FILE", "--help", "127.0.0.1", "8080",
+        "--secret-attempts-per-minute", "BOXOFFICE_SECRET_ATTEMPTS_PER_MINUTE",
         "65536", "3600", "5000"})
     EXPECT_NE(help.find(word), std::string::npos) << word;
   // Every flag in the help is one the parser accepts.
@@ -288,7 +289,7 @@ TEST(Settings, HelpTextMentionsEverything) {
       EXPECT_EQ(error_of({flag}, minimal()), flag + " needs a value");
     }
   }
-  EXPECT_EQ(flags, 14);
+  EXPECT_EQ(flags, 15);
 }
 
 TEST(Settings, ProcessEnvironment) {
