@@ -100,3 +100,15 @@ BEGIN
   RETURN account(user_id);
 END $$;
 COMMENT ON FUNCTION boxoffice.set_admin IS 'grants or revokes the admin role of a user (admin tokens may use the catalog)';
+
+-- For the HTTP shim's admin requests: the database, not a token alone, says
+-- who is an admin, so a demoted or deleted admin is refused at once.
+CREATE FUNCTION boxoffice.require_admin(user_id bigint) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM users u WHERE u.id = require_admin.user_id AND u.is_admin AND u.deleted_at IS NULL) THEN
+    RAISE EXCEPTION 'admin role required' USING ERRCODE = '42501',
+      DETAIL = 'The user of this token is not an admin (any more).', HINT = 'Log in again.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION boxoffice.require_admin IS 'raises insufficient_privilege unless the user is a live admin; the HTTP shim calls it on every admin request';

@@ -46,5 +46,6 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.create_performance(bigint, bigint, timestamptz, timestamptz, timestamptz, timestamptz, interval, int, int),
   boxoffice.set_performance_rules(bigint, interval, int, int), boxoffice.set_sales_window(bigint, timestamptz, timestamptz),
   boxoffice.cancel_performance(bigint), boxoffice.delete_performance(bigint),
-  boxoffice.check_invariants(), boxoffice.sweep(int), boxoffice.set_admin(bigint, boolean)
+  boxoffice.check_invariants(), boxoffice.sweep(int), boxoffice.set_admin(bigint, boolean),
+  boxoffice.require_admin(bigint)
 TO boxoffice_admin;

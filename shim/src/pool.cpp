@@ -16,6 +16,12 @@ namespace {
 const char* const kContextStatement = "_boxoffice_context";
 const char* const kContextSql =
     "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)";
+// Admin requests: the database, not the token alone, says who is an admin, so
+// a demoted or deleted admin's token stops working at once.
+const char* const kAdminContextStatement = "_boxoffice_admin_context";
+const char* const kAdminContextSql =
+    "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true),"
+    " boxoffice.require_admin(($2::jsonb->>'sub')::bigint)";
 
 // Server NOTICEs (RAISE NOTICE in the extension) would otherwise be printed to
 // stderr once per request by libpq's default processor.
@@ -118,6 +124,7 @@ bool open(PGconn*& pg, const Pool::Options& options, Counters k) {
     ok = command_ok(conn, PQexec(conn, set.c_str()));
   }
   if (ok) ok = command_ok(conn, PQprepare(conn, kContextStatement, kContextSql, 2, nullptr));
+  if (ok) ok = command_ok(conn, PQprepare(conn, kAdminContextStatement, kAdminContextSql, 2, nullptr));
   for (const auto& s : options.statements) {
     if (!ok) break;
     PGresult* r = PQprepare(conn, s.name.c_str(), s.sql.c_str(), s.params, nullptr);
@@ -183,7 +190,8 @@ std::optional<QueryResult> Pool::execute(const std::string& role, const std::str
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
 
   bool sent = PQenterPipelineMode(pg) == 1 &&
-              PQsendQueryPrepared(pg, kContextStatement, 2, context_values, nullptr, nullptr, 0) == 1 &&
+              PQsendQueryPrepared(pg, role == "boxoffice_admin" ? kAdminContextStatement : kContextStatement, 2,
+                                  context_values, nullptr, nullptr, 0) == 1 &&
               PQsendQueryPrepared(pg, statement.c_str(), static_cast<int>(values.size()), values.data(),
                                   nullptr, nullptr, 0) == 1 &&
               PQpipelineSync(pg) == 1;

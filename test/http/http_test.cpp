@@ -297,6 +297,22 @@ TEST_F(HttpTest, AdminRoutesAreForAdmins) {
   EXPECT_TRUE(invariants.body.is_array());
 }
 
+TEST_F(HttpTest, ADemotedAdminIsRefusedAtOnce) {
+  std::string email = unique("admin2") + "@example.com";
+  Reply reg = api.post("/v1/users", {{"email", email}, {"name", "Second Admin"}, {"password", "admin2-password"}});
+  ASSERT_EQ(reg.status, 201);
+  std::string user = std::to_string(reg.body.value("user_id", int64_t{0}));
+  ASSERT_EQ(api.post("/v1/admin/users/" + user + "/role", {{"role", "admin"}}, admin_).status, 200);
+  std::string token = login(api, email, "admin2-password");
+  EXPECT_EQ(api.get("/v1/admin/invariants", token).status, 200);
+  ASSERT_EQ(api.post("/v1/admin/users/" + user + "/role", {{"role", "buyer"}}, admin_).status, 200);
+  Reply refused = api.get("/v1/admin/invariants", token);  // the token still says "admin"
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.body.value("code", ""), "42501");
+  // a forged admin claim for a buyer is refused the same way
+  EXPECT_EQ(api.get("/v1/admin/invariants", shim::jwt::sign(claims(user, "admin"), env("BOXOFFICE_TEST_JWT_SECRET"))).status, 403);
+}
+
 TEST_F(HttpTest, UnexpectedErrorsHaveAnIdAndLeakNoSql) {
   ASSERT_EQ(psql("ALTER FUNCTION boxoffice.concerts() RENAME TO concerts_renamed_by_test"), 0);
   Reply r = api.get("/v1/concerts");
