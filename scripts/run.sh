@@ -53,12 +53,25 @@ fi
 PORT=$(pg_lsclusters -h | awk -v c="$CLUSTER" '$1 == "15" && $2 == c {print $3}')
 psql_db() { as_postgres psql -X -q -p "$PORT" -v ON_ERROR_STOP=1 "$@"; }
 
+# The demo database is disposable: when the extension's install script has
+# changed since it was loaded, load everything afresh.
+script_sum=$(cat build/boxoffice--*.sql | md5sum | cut -d' ' -f1)
+if [ "$(cat "$STATE/extension.md5" 2>/dev/null)" != "$script_sum" ] &&
+   [ "$(psql_db -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 1 ]; then
+  stop_shim
+  psql_db -d postgres -c "DROP DATABASE $DB WITH (FORCE)"
+  echo "the extension changed since the demo data was loaded: recreating database $DB"
+fi
 if [ "$(psql_db -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 0 ]; then
   psql_db -d postgres -c "CREATE DATABASE $DB"
   psql_db -d "$DB" -c "CREATE EXTENSION pg_cron; CREATE EXTENSION boxoffice CASCADE;"
   psql_db -d "$DB" -f scripts/demo-data.sql >/dev/null
   # The application's login: a member of boxoffice_app, nothing else.
-  psql_db -d "$DB" -c "CREATE ROLE boxoffice_shop LOGIN PASSWORD '$APP_PASSWORD' IN ROLE boxoffice_app"
+  psql_db -d "$DB" -c "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'boxoffice_shop') THEN CREATE ROLE boxoffice_shop LOGIN; END IF;
+    END \$\$" \
+    -c "ALTER ROLE boxoffice_shop LOGIN PASSWORD '$APP_PASSWORD'" -c "GRANT boxoffice_app TO boxoffice_shop"
+  echo "$script_sum" > "$STATE/extension.md5"
   echo "loaded the demo data into database $DB"
 fi
 
