@@ -5,9 +5,10 @@
 //   2. lock the customer key (users), then try-lock every seat in ascending id
 //      order: a seat another transaction is taking fails the hold at once,
 //      before any SQL, and nobody queues;
-//   3. check the performance and the customer's seat count;
-//   4. read the seats' claims under those locks; an expired claim is ended
-//      here and now (expiry never waits for the sweeper);
+//   3. read the seats' claims under those locks: a claimed seat refuses the
+//      hold after this one read;
+//   4. check the performance and the customer's seat count, and end expired
+//      claims here and now (expiry never waits for the sweeper);
 //   5. write the reservation and one claim per seat. The claims' primary key
 //      would refuse a double booking even if steps 2-4 were wrong.
 #include <algorithm>
@@ -198,14 +199,8 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
                 "Being taken by another buyer right now: seats " + join_ids(busy) + ". Nothing was held.",
                 "Choose again from the current seat map (boxoffice.seat_map).");
 
-  Performance performance = performance_on_sale(performance_id);
-  if (seat_ids.size() > static_cast<size_t>(performance.max_seats_per_hold))
-    throw Error(sqlstate::too_many_seats, "too many seats requested",
-                "You asked for " + std::to_string(seat_ids.size()) + " seats; one hold may take at most " +
-                    std::to_string(performance.max_seats_per_hold) + ".",
-                "Choose fewer seats.");
-  if (user_id) check_customer_limit(*performance_id, *user_id, seat_ids.size(), performance.max_seats_per_customer);
-
+  // The seats first: a claimed seat refuses the hold after one read, and only
+  // a hold that can succeed pays for the checks of the performance.
   std::vector<SeatRow> seats = read_seats(seat_ids);
 
   std::vector<int64_t> foreign;  // unknown, or of another performance
@@ -213,9 +208,11 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
     size_t j = 0;
     for (int64_t id : seat_ids) {
       while (j < seats.size() && seats[j].id < id) j++;
-      if (j == seats.size() || seats[j].id != id || seats[j].performance_id != *performance_id) foreign.push_back(id);
+      if (!performance_id || j == seats.size() || seats[j].id != id || seats[j].performance_id != *performance_id)
+        foreign.push_back(id);
     }
   }
+  if (!foreign.empty()) performance_on_sale(performance_id);  // no such performance, or not on sale, comes first
   if (!foreign.empty())
     throw Error(sqlstate::seats_not_in_performance, "seats not in this performance",
                 "Performance " + std::to_string(*performance_id) + " has no seats with ids " + join_ids(foreign) + ".",
@@ -235,6 +232,15 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
     throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
                 "Not available: " + unavailable + ". Nothing was held.",
                 "Choose again from the current seat map (boxoffice.seat_map).");
+
+  Performance performance = performance_on_sale(performance_id);
+  if (seat_ids.size() > static_cast<size_t>(performance.max_seats_per_hold))
+    throw Error(sqlstate::too_many_seats, "too many seats requested",
+                "You asked for " + std::to_string(seat_ids.size()) + " seats; one hold may take at most " +
+                    std::to_string(performance.max_seats_per_hold) + ".",
+                "Choose fewer seats.");
+  if (user_id) check_customer_limit(*performance_id, *user_id, seat_ids.size(), performance.max_seats_per_customer);
+
   if (!expired_holds.empty()) end_expired(expired_holds);
 
   static Plan insert_reservation(
