@@ -6,16 +6,8 @@
 -- so this file checks that the ids really are laid out that way.
 --   psql -v performances=100 -f bench/http/setup.sql
 \set ON_ERROR_STOP on
-SELECT boxoffice.create_venue('KSPO DOME', '424 Olympic-ro, Songpa-gu, Seoul', ARRAY['A','B','C','D'], 4, 20) AS venue \gset
-SELECT boxoffice.create_concert('HTTP Bench Concert', 'Bench Artist') AS concert \gset
-SELECT boxoffice.add_price_tier(:concert, 'SPECIAL', 250000, 1, 3),
-       boxoffice.add_price_tier(:concert, 'PREMIUM', 190000, 4, 7),
-       boxoffice.add_price_tier(:concert, 'ADVANCED', 170000, 8, 15),
-       boxoffice.add_price_tier(:concert, 'REGULAR', 140000, 16, 20);
-SELECT boxoffice.publish_concert(:concert);
-SELECT count(boxoffice.create_performance(:concert, :venue, date_trunc('day', now()) + make_interval(days => 30 + i, hours => 19),
-                                          max_seats_per_customer => 1000))
-  FROM generate_series(1, :performances) i;
+\set shows :performances
+\ir ../seed003-shows.sql
 
 CREATE SCHEMA bench_http;
 CREATE TABLE bench_http.layout AS
