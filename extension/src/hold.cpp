@@ -43,7 +43,7 @@ Performance performance_on_sale(std::optional<int64_t> performance_id) {
       "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"
       "            ELSE 'on_sale' END,"
       "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime,"
-      "       p.sales_opens_at::text, p.sales_closes_at::text"
+      "       p.sales_opens_at, p.sales_closes_at"  // formatted only for an error detail
       "  FROM boxoffice._visible_performances p WHERE p.id = $1",
       {INT8OID});
   if (!performance_id || plan.run(Args().bigint(performance_id), 1) == 0)
