@@ -1,5 +1,6 @@
 -- boxoffice.durable_holds: a documented trade-off between hold speed and
--- what a crash may forget. Holds and releases may skip the WAL flush wait;
+-- what a crash may forget. Holds may skip the WAL flush wait; releases always
+-- skip it (a forgotten release only keeps seats held until expiry);
 -- confirmations and cancellations never do.
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
@@ -32,4 +33,19 @@ SELECT (boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-5'), t.id('bob'))).status;
 SHOW synchronous_commit;
 ROLLBACK;
 RESET boxoffice.durable_holds;
+SELECT * FROM boxoffice.check_invariants();
+-- a release never waits for its flush, even with durable holds (the default) ...
+SELECT (h).reservation_id AS res3, (h).hold_token AS tok3
+  FROM (SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-6'), t.id('bob')) AS h) x \gset
+BEGIN;
+SELECT (boxoffice.release(:res3, NULL, :'tok3')).status;
+SHOW synchronous_commit;
+COMMIT;
+-- ... unless the transaction wrote something first: then its commit keeps its
+-- strength (here a durable hold's)
+BEGIN;
+SELECT (h).reservation_id AS res4 FROM (SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-7'), t.id('bob')) AS h) x \gset
+SELECT (boxoffice.release(:res4, t.id('bob'))).status;
+SHOW synchronous_commit;
+COMMIT;
 SELECT * FROM boxoffice.check_invariants();

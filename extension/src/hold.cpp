@@ -9,8 +9,9 @@
 //      hold after this one read;
 //   4. check the performance and the customer's seat count, and end expired
 //      claims here and now (expiry never waits for the sweeper);
-//   5. write the reservation and one claim per seat. The claims' primary key
-//      would refuse a double booking even if steps 2-4 were wrong.
+//   5. write the reservation and one claim per seat, in one statement. The
+//      claims' primary key would refuse a double booking even if steps 2-4
+//      were wrong.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -116,19 +117,30 @@ struct SeatRow {
   int64_t id;
   int64_t performance_id;
   int64_t price;
-  std::string label;
+  std::string section;
+  int32_t row_number;
+  int32_t seat_number;
   std::optional<int64_t> claimed_by;
   bool claim_live;
+
+  std::string label() const {
+    return section + "-" + std::to_string(row_number) + "-" + std::to_string(seat_number) + " (" + std::to_string(id) + ")";
+  }
 };
 
+// The seats and their claims. The claim lookup is a lateral subquery behind
+// OFFSET 0, so it stays one index probe per seat whatever the statistics of
+// seat_claims (often empty when last analysed) would suggest.
 std::vector<SeatRow> read_seats(const std::vector<int64_t>& seat_ids) {
   static Plan plan(
-      "SELECT s.id, s.performance_id, s.price, s.section || '-' || s.row_number || '-' || s.seat_number,"
-      "       cl.reservation_id,"
-      "       coalesce(r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp()), false)"
+      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, c.reservation_id,"
+      "       coalesce(c.live, false)"
       "  FROM boxoffice.seats s"
-      "  LEFT JOIN boxoffice.seat_claims cl ON cl.seat_id = s.id"
-      "  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
+      "  LEFT JOIN LATERAL ("
+      "    SELECT cl.reservation_id,"
+      "           r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp()) AS live"
+      "      FROM boxoffice.seat_claims cl LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
+      "     WHERE cl.seat_id = s.id OFFSET 0) c ON true"
       " WHERE s.id = ANY ($1) ORDER BY s.id",
       {INT8ARRAYOID});
   uint64_t n = plan.run_on_latest(Args().bigint_array(seat_ids));
@@ -136,8 +148,9 @@ std::vector<SeatRow> read_seats(const std::vector<int64_t>& seat_ids) {
   rows.reserve(n);
   for (uint64_t i = 0; i < n; i++) {
     Row row(i);
-    SeatRow seat{row.bigint(1), row.bigint(2), row.bigint(3), row.string(4), std::nullopt, row.boolean(6)};
-    if (!row.is_null(5)) seat.claimed_by = row.bigint(5);
+    SeatRow seat{row.bigint(1), row.bigint(2), row.bigint(3), row.string(4), row.integer(5), row.integer(6),
+                 std::nullopt, row.boolean(8)};
+    if (!row.is_null(7)) seat.claimed_by = row.bigint(7);
     rows.push_back(std::move(seat));
   }
   return rows;
@@ -222,7 +235,7 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
   std::vector<int64_t> expired_holds;
   int64_t total = 0;
   for (const SeatRow& seat : seats) {
-    if (seat.claim_live) unavailable += (unavailable.empty() ? "" : ", ") + seat.label + " (" + std::to_string(seat.id) + ")";
+    if (seat.claim_live) unavailable += (unavailable.empty() ? "" : ", ") + seat.label();
     else if (seat.claimed_by) expired_holds.push_back(*seat.claimed_by);
     if (__builtin_add_overflow(total, seat.price, &total))
       throw Error(sqlstate::invalid_argument, "total price out of range", "The seat prices add up past the largest amount.");
@@ -243,27 +256,28 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
 
   if (!expired_holds.empty()) end_expired(expired_holds);
 
-  static Plan insert_reservation(
-      "INSERT INTO boxoffice.reservations (performance_id, user_id, seat_ids, total_amount, hold_token_hash, expires_at)"
-      " VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), $6) RETURNING id",
+  // One statement writes the reservation and its claims.
+  static Plan insert_hold(
+      "WITH r AS ("
+      "  INSERT INTO boxoffice.reservations (performance_id, user_id, seat_ids, total_amount, hold_token_hash, expires_at)"
+      "  VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), $6) RETURNING id),"
+      " claims AS ("
+      "  INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id) SELECT unnest($3), $1, r.id FROM r)"
+      "SELECT id FROM r",
       {INT8OID, INT8OID, INT8ARRAYOID, INT8OID, TEXTOID, TIMESTAMPTZOID});
-  static Plan insert_claims(
-      "INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id)"
-      " SELECT unnest($1::int8[]), $2, $3",
-      {INT8ARRAYOID, INT8OID, INT8OID});
 
   if (!settings::durable_holds && first_write) settings::commit_durably(false);
   std::string token = new_hold_token();
-  insert_reservation.run(Args()
-                             .bigint(performance_id)
-                             .bigint(user_id)
-                             .bigint_array(seat_ids)
-                             .bigint(total)
-                             .string(&token)
-                             .timestamptz(performance.expires_at));
-  int64_t reservation_id = Row(0).bigint(1);
+  int64_t reservation_id;
   try {
-    insert_claims.run(Args().bigint_array(seat_ids).bigint(performance_id).bigint(reservation_id));
+    insert_hold.run(Args()
+                        .bigint(performance_id)
+                        .bigint(user_id)
+                        .bigint_array(seat_ids)
+                        .bigint(total)
+                        .string(&token)
+                        .timestamptz(performance.expires_at));
+    reservation_id = Row(0).bigint(1);
   } catch (const Error& e) {
     // Only a caller whose snapshot is older than its locks (REPEATABLE READ)
     // gets here: the primary key found a claim the read did not see.

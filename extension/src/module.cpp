@@ -20,9 +20,9 @@ extern "C" void _PG_init(void) {
                           "Each batch is one statement; all of one call commit together.",
                           &boxoffice::settings::sweep_batch_size, 500, 1, 100000, PGC_USERSET, 0, nullptr, nullptr,
                           nullptr);
-  DefineCustomBoolVariable("boxoffice.durable_holds", "Whether holds and releases wait for their WAL flush at commit.",
-                           "Off: faster holds; a crash may forget the last moment of holds and releases. "
-                           "Confirmations and cancellations are always durable.",
+  DefineCustomBoolVariable("boxoffice.durable_holds", "Whether holds wait for their WAL flush at commit.",
+                           "Off: faster holds; a crash may forget the last moment of holds. "
+                           "Confirmations and cancellations are always durable; releases never wait.",
                            &boxoffice::settings::durable_holds, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("boxoffice");
 }

@@ -53,9 +53,14 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
       " freed AS (DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended))"
       "SELECT count(*) FROM ended",
       {INT8OID, TEXTOID});
-  // Giving back a hold may skip the flush; a cancellation always waits for it.
+  // A cancellation changes what a buyer owns: it always waits for its flush.
+  // A release that is its transaction's first write does not. A crash can
+  // only forget it by bringing the hold back until it expires, and the next
+  // hold of its seats waits for its own flush, which writes the release's
+  // commit record first (the WAL is written in order): no seat is ever
+  // claimed twice, before or after a crash.
   if (ending == Ending::cancelled) settings::commit_durably(true);
-  else if (!settings::durable_holds && first_write) settings::commit_durably(false);
+  else if (first_write) settings::commit_durably(false);
   std::string target = ending == Ending::released ? "released" : "cancelled";
   end.run(Args().bigint(reservation_id).string(&target), 1);
   if (Row(0).bigint(1) == 0) {  // it changed while we waited: answer for what it is now

@@ -7,19 +7,20 @@ namespace boxoffice::settings {
 extern int sweep_batch_size;
 
 // boxoffice.durable_holds: when off, a transaction whose first write is a hold
-// or a release commits without waiting for its WAL flush (synchronous_commit
-// = off for that transaction): a crash may forget the last fraction of a
-// second of holds and releases, never a confirmation or a cancellation, which
-// always wait for durability, even later in the same transaction.
+// commits without waiting for its WAL flush (synchronous_commit = off for
+// that transaction): a crash may forget the last fraction of a second of
+// holds, never a confirmation or a cancellation, which always wait for
+// durability, even later in the same transaction. Releases never wait (see
+// release_cancel.cpp): a forgotten release only keeps seats held until expiry.
 extern bool durable_holds;
 
 // True once the current transaction has written anything (it has an xid).
 bool transaction_has_written();
 
 // Sets synchronous_commit for the rest of the current transaction: off for a
-// hold or release that is the transaction's first write, when durable_holds
-// is off; at least on, always, for confirm and cancel (they change what a
-// buyer owns).
+// release that is the transaction's first write, and for such a hold when
+// durable_holds is off; at least on, always, for confirm and cancel (they
+// change what a buyer owns).
 void commit_durably(bool durable);
 
 }  // namespace boxoffice::settings

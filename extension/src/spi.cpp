@@ -58,8 +58,12 @@ Args& Args::bigint_array(const std::vector<int64_t>& v) {
 
 SPIPlanPtr Plan::prepared() {
   if (plan_ == nullptr) {
+    // A generic plan, made once: left to choose, the plan cache re-plans
+    // statements such as `id = ANY ($1)` on every call (custom plans), and
+    // planning then costs more than running them.
     SPIPlanPtr prepared = pg_call([&] {
-      SPIPlanPtr p = SPI_prepare(sql_, static_cast<int>(argtypes_.size()), argtypes_.data());
+      SPIPlanPtr p = SPI_prepare_cursor(sql_, static_cast<int>(argtypes_.size()), argtypes_.data(),
+                                        CURSOR_OPT_GENERIC_PLAN);
       if (p != nullptr) SPI_keepplan(p);
       return p;
     });

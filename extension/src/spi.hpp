@@ -50,8 +50,8 @@ class Args {
   std::string nulls_;
 };
 
-// A statement prepared on first use and kept (SPI_keepplan) for the backend's
-// lifetime. Declare them as function-local statics.
+// A statement prepared and planned once, on first use, and kept (SPI_keepplan)
+// for the backend's lifetime. Declare them as function-local statics.
 class Plan {
  public:
   Plan(const char* sql, std::initializer_list<Oid> argtypes) : sql_(sql), argtypes_(argtypes) {}
