@@ -5,6 +5,7 @@
 #include <string>
 
 #include "buyer_input.hpp"
+#include "booking.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
 #include "locks.hpp"

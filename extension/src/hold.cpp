@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "booking.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
 #include "locks.hpp"
@@ -34,7 +35,10 @@ namespace {
 struct Performance {
   int32_t max_seats_per_hold;
   int32_t max_seats_per_customer;
-  TimestampTz expires_at;
+  TimestampTz expires_at;  // of a hold taken now
+  std::string concert_title;
+  std::string venue_name;
+  TimestampTz starts_at;
 };
 
 Performance performance_on_sale(std::optional<int64_t> performance_id) {
@@ -44,8 +48,11 @@ Performance performance_on_sale(std::optional<int64_t> performance_id) {
       "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"
       "            ELSE 'on_sale' END,"
       "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime,"
-      "       p.sales_opens_at, p.sales_closes_at"  // formatted only for an error detail
-      "  FROM boxoffice._visible_performances p WHERE p.id = $1",
+      "       p.sales_opens_at, p.sales_closes_at,"  // formatted only for an error detail
+      "       c.title, v.name, p.starts_at"          // for the booking
+      "  FROM boxoffice._visible_performances p"
+      "  JOIN boxoffice.concerts c ON c.id = p.concert_id JOIN boxoffice.venues v ON v.id = p.venue_id"
+      " WHERE p.id = $1",
       {INT8OID});
   if (!performance_id || plan.run(Args().bigint(performance_id), 1) == 0)
     throw Error(sqlstate::performance_not_found, "performance not found",
@@ -61,7 +68,7 @@ Performance performance_on_sale(std::optional<int64_t> performance_id) {
                 "Sales open at " + row.string(5) + ".", "Come back when sales open.");
   if (state == "closed")
     throw Error(sqlstate::performance_not_on_sale, "performance is not on sale", "Sales closed at " + row.string(6) + ".");
-  return {row.integer(2), row.integer(3), row.timestamptz(4)};
+  return {row.integer(2), row.integer(3), row.timestamptz(4), row.string(7), row.string(8), row.timestamptz(9)};
 }
 
 // The seat ids, sorted, after rejecting empty, null and duplicate entries.
@@ -114,43 +121,43 @@ void check_customer_limit(int64_t performance_id, int64_t user_id, size_t wanted
 }
 
 struct SeatRow {
-  int64_t id;
+  BookedSeat seat;
   int64_t performance_id;
-  int64_t price;
-  std::string section;
-  int32_t row_number;
-  int32_t seat_number;
   std::optional<int64_t> claimed_by;
   bool claim_live;
 
   std::string label() const {
-    return section + "-" + std::to_string(row_number) + "-" + std::to_string(seat_number) + " (" + std::to_string(id) + ")";
+    return seat.section + "-" + std::to_string(seat.row_number) + "-" + std::to_string(seat.seat_number) + " (" +
+           std::to_string(seat.id) + ")";
   }
 };
 
-// The seats and their claims. The claim lookup is a lateral subquery behind
-// OFFSET 0, so it stays one index probe per seat whatever the statistics of
-// seat_claims (often empty when last analysed) would suggest.
+// The seats and their claims, in booking order (section, row, number). The
+// claim lookup is a lateral subquery behind OFFSET 0, so it stays one index
+// probe per seat whatever the statistics of seat_claims (often empty when
+// last analysed) would suggest.
 std::vector<SeatRow> read_seats(const std::vector<int64_t>& seat_ids) {
   static Plan plan(
-      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, c.reservation_id,"
+      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label, c.reservation_id,"
       "       coalesce(c.live, false)"
-      "  FROM boxoffice.seats s"
+      "  FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id"
       "  LEFT JOIN LATERAL ("
       "    SELECT cl.reservation_id,"
       "           r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp()) AS live"
       "      FROM boxoffice.seat_claims cl LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
       "     WHERE cl.seat_id = s.id OFFSET 0) c ON true"
-      " WHERE s.id = ANY ($1) ORDER BY s.id",
+      " WHERE s.id = ANY ($1) ORDER BY s.section, s.row_number, s.seat_number",
       {INT8ARRAYOID});
   uint64_t n = plan.run_on_latest(Args().bigint_array(seat_ids));
   std::vector<SeatRow> rows;
   rows.reserve(n);
   for (uint64_t i = 0; i < n; i++) {
     Row row(i);
-    SeatRow seat{row.bigint(1), row.bigint(2), row.bigint(3), row.string(4), row.integer(5), row.integer(6),
-                 std::nullopt, row.boolean(8)};
-    if (!row.is_null(7)) seat.claimed_by = row.bigint(7);
+    SeatRow seat{{row.bigint(1), row.string(4), row.integer(5), row.integer(6), row.string(7), row.bigint(3)},
+                 row.bigint(2),
+                 std::nullopt,
+                 row.boolean(9)};
+    if (!row.is_null(8)) seat.claimed_by = row.bigint(8);
     rows.push_back(std::move(seat));
   }
   return rows;
@@ -218,12 +225,12 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
 
   std::vector<int64_t> foreign;  // unknown, or of another performance
   {
-    size_t j = 0;
-    for (int64_t id : seat_ids) {
-      while (j < seats.size() && seats[j].id < id) j++;
-      if (!performance_id || j == seats.size() || seats[j].id != id || seats[j].performance_id != *performance_id)
-        foreign.push_back(id);
-    }
+    std::vector<int64_t> found;  // of this performance, ascending
+    for (const SeatRow& s : seats)
+      if (performance_id && s.performance_id == *performance_id) found.push_back(s.seat.id);
+    std::sort(found.begin(), found.end());
+    for (int64_t id : seat_ids)
+      if (!std::binary_search(found.begin(), found.end(), id)) foreign.push_back(id);
   }
   if (!foreign.empty()) performance_on_sale(performance_id);  // no such performance, or not on sale, comes first
   if (!foreign.empty())
@@ -234,10 +241,10 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
   std::string unavailable;
   std::vector<int64_t> expired_holds;
   int64_t total = 0;
-  for (const SeatRow& seat : seats) {
-    if (seat.claim_live) unavailable += (unavailable.empty() ? "" : ", ") + seat.label();
-    else if (seat.claimed_by) expired_holds.push_back(*seat.claimed_by);
-    if (__builtin_add_overflow(total, seat.price, &total))
+  for (const SeatRow& s : seats) {
+    if (s.claim_live) unavailable += (unavailable.empty() ? "" : ", ") + s.label();
+    else if (s.claimed_by) expired_holds.push_back(*s.claimed_by);
+    if (__builtin_add_overflow(total, s.seat.price, &total))
       throw Error(sqlstate::invalid_argument, "total price out of range", "The seat prices add up past the largest amount.");
   }
   if (!unavailable.empty() && quiet) return refuse_quietly();
@@ -286,7 +293,12 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
                 "A seat was claimed after this transaction's snapshot was taken. Nothing was held.",
                 "Retry in a new transaction, or use READ COMMITTED.");
   }
-  return booking_result(fcinfo, spi, reservation_id, &token);
+  NewHold result{reservation_id, *performance_id, std::move(performance.concert_title),
+                 std::move(performance.venue_name), performance.starts_at, total, performance.expires_at,
+                 std::move(token), {}};
+  result.seats.reserve(seats.size());
+  for (SeatRow& s : seats) result.seats.push_back(std::move(s.seat));
+  return new_hold_result(fcinfo, spi, result);
 }
 
 Datum hold(FunctionCallInfo fcinfo) { return take_seats(fcinfo, false); }

@@ -4,6 +4,7 @@
 // Both are idempotent: a reservation that already ended is returned as it is.
 #include <string>
 
+#include "booking.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
 #include "locks.hpp"

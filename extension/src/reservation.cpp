@@ -1,13 +1,11 @@
 #include "reservation.hpp"
 
 #include <algorithm>
-#include <memory>
 
 #include "errors.hpp"
 #include "guard.hpp"
 
 extern "C" {
-#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -39,25 +37,6 @@ OwnedReservation find_owned(std::optional<int64_t> reservation_id, const Owner& 
   r.performance_id = row.bigint(5);
   r.max_seats_per_customer = row.integer(6);
   return r;
-}
-
-Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, int64_t reservation_id,
-                     const std::string* hold_token) {
-  static Plan booking("SELECT * FROM boxoffice._bookings WHERE reservation_id = $1", {INT8OID});
-  if (booking.run(Args().bigint(reservation_id), 1) != 1)
-    throw Error(ERRCODE_INTERNAL_ERROR, "reservation vanished while building the result");
-  constexpr int hold_token_column = 11;  // boxoffice.booking.hold_token
-  HeapTuple source = SPI_tuptable->vals[0];
-  TupleDesc source_desc = SPI_tuptable->tupdesc;
-  int natts = source_desc->natts;
-  std::vector<Datum> values(natts);
-  std::unique_ptr<bool[]> nulls(new bool[natts]);
-  pg_call([&] {
-    heap_deform_tuple(source, source_desc, values.data(), nulls.get());
-    if (hold_token != nullptr) values[hold_token_column - 1] = PointerGetDatum(cstring_to_text(hold_token->c_str()));
-  });
-  if (hold_token != nullptr) nulls[hold_token_column - 1] = false;
-  return form_result_row(fcinfo, spi, values.data(), nulls.get(), natts);
 }
 
 std::optional<int64_t> arg_int64(FunctionCallInfo fcinfo, int n) {

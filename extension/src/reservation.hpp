@@ -1,5 +1,5 @@
-// What confirm, release and cancel share: finding a reservation that belongs
-// to the caller, and turning a reservation into the boxoffice.booking result.
+// What the engine's functions share: finding a reservation that belongs to
+// the caller, and reading their arguments.
 #pragma once
 
 #include <cstdint>
@@ -35,11 +35,6 @@ struct Owner {
 // Reads the reservation if it exists and the owner may act on it; otherwise
 // raises reservation_not_found (the same error either way: ids leak nothing).
 OwnedReservation find_owned(std::optional<int64_t> reservation_id, const Owner& owner);
-
-// The reservation as a boxoffice.booking datum, allocated in the caller's
-// memory context. hold_token is only given by hold().
-Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, int64_t reservation_id,
-                     const std::string* hold_token = nullptr);
 
 // Argument helpers for SQL-callable functions.
 std::optional<int64_t> arg_int64(FunctionCallInfo fcinfo, int n);

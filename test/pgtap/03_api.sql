@@ -1,7 +1,7 @@
 -- The buyer API end to end: signatures, one path per outcome, and that a
 -- refused call changes nothing.
 BEGIN;
-SELECT plan(45);
+SELECT plan(46);
 
 -- signatures (pgmq shape: one verb per function, the object first)
 SELECT has_function('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint']);
@@ -42,6 +42,9 @@ SELECT is((SELECT status FROM h1), 'hold', 'the hold is live');
 SELECT is((SELECT total_amount FROM h1), 2000::bigint, 'total is the sum of the seat prices');
 SELECT ok((SELECT expires_at > now() + interval '4 minutes' FROM h1), 'it expires in about 5 minutes');
 SELECT matches((SELECT hold_token FROM h1), '^[0-9a-f]{32}$', 'a 128-bit hold token is returned');
+SELECT is((SELECT to_jsonb(h1) - 'hold_token' FROM h1),
+          (SELECT to_jsonb(b) - 'hold_token' FROM boxoffice.reservation((SELECT reservation_id FROM h1), (SELECT ua FROM f)) b),
+          'hold builds the same booking that reservation() reads from the view, token aside');
 SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(2, 3), (SELECT ub FROM f)) $$,
                  'TK003', 'some of the seats you selected were just taken', 'a taken seat refuses the whole hold');
 SELECT is((SELECT status FROM boxoffice.seat_map((SELECT perf FROM f)) WHERE seat_id = (pg_temp.seats(3))[1]), 'available',
