@@ -5,8 +5,8 @@
 //   2. lock the customer key (users), then try-lock every seat in ascending id
 //      order: a seat another transaction is taking fails the hold at once,
 //      before any SQL, and nobody queues;
-//   3. read the seats' claims under those locks: a claimed seat refuses the
-//      hold after this one read;
+//   3. read the seats' claims under those locks: a claimed seat refuses a
+//      quiet hold (try_hold) after this one read; then read the seats;
 //   4. check the performance and the customer's seat count, and end expired
 //      claims here and now (expiry never waits for the sweeper);
 //   5. write the reservation and one claim per seat, in one statement. The
@@ -120,11 +120,37 @@ void check_customer_limit(int64_t performance_id, int64_t user_id, size_t wanted
                 "Release a hold or choose fewer seats.");
 }
 
+// A claim on one of the requested seats.
+struct Claim {
+  int64_t seat_id;
+  int64_t performance_id;
+  int64_t reservation_id;
+  bool live;  // confirmed, or a hold whose time is not up
+};
+
+// The claims on the seats: one index probe per seat (seat_claims' primary
+// key) and one per claim (its reservation). Most holds that fail under load
+// fail here, so this read is kept to the two tables it needs.
+std::vector<Claim> read_claims(const std::vector<int64_t>& seat_ids) {
+  static Plan plan(
+      "SELECT cl.seat_id, cl.performance_id, cl.reservation_id,"
+      "       coalesce(r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp()), false)"
+      "  FROM boxoffice.seat_claims cl LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
+      " WHERE cl.seat_id = ANY ($1)",
+      {INT8ARRAYOID});
+  uint64_t n = plan.run_on_latest(Args().bigint_array(seat_ids));
+  std::vector<Claim> claims;
+  claims.reserve(n);
+  for (uint64_t i = 0; i < n; i++) {
+    Row row(i);
+    claims.push_back({row.bigint(1), row.bigint(2), row.bigint(3), row.boolean(4)});
+  }
+  return claims;
+}
+
 struct SeatRow {
   BookedSeat seat;
   int64_t performance_id;
-  std::optional<int64_t> claimed_by;
-  bool claim_live;
 
   std::string label() const {
     return seat.section + "-" + std::to_string(seat.row_number) + "-" + std::to_string(seat.seat_number) + " (" +
@@ -132,33 +158,21 @@ struct SeatRow {
   }
 };
 
-// The seats and their claims, in booking order (section, row, number). The
-// claim lookup is a lateral subquery behind OFFSET 0, so it stays one index
-// probe per seat whatever the statistics of seat_claims (often empty when
-// last analysed) would suggest.
+// The seats that exist among the requested ones, in booking order (section,
+// row, number).
 std::vector<SeatRow> read_seats(const std::vector<int64_t>& seat_ids) {
   static Plan plan(
-      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label, c.reservation_id,"
-      "       coalesce(c.live, false)"
+      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label"
       "  FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id"
-      "  LEFT JOIN LATERAL ("
-      "    SELECT cl.reservation_id,"
-      "           r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp()) AS live"
-      "      FROM boxoffice.seat_claims cl LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
-      "     WHERE cl.seat_id = s.id OFFSET 0) c ON true"
       " WHERE s.id = ANY ($1) ORDER BY s.section, s.row_number, s.seat_number",
       {INT8ARRAYOID});
-  uint64_t n = plan.run_on_latest(Args().bigint_array(seat_ids));
+  uint64_t n = plan.run(Args().bigint_array(seat_ids));
   std::vector<SeatRow> rows;
   rows.reserve(n);
   for (uint64_t i = 0; i < n; i++) {
     Row row(i);
-    SeatRow seat{{row.bigint(1), row.string(4), row.integer(5), row.integer(6), row.string(7), row.bigint(3)},
-                 row.bigint(2),
-                 std::nullopt,
-                 row.boolean(9)};
-    if (!row.is_null(8)) seat.claimed_by = row.bigint(8);
-    rows.push_back(std::move(seat));
+    rows.push_back(
+        {{row.bigint(1), row.string(4), row.integer(5), row.integer(6), row.string(7), row.bigint(3)}, row.bigint(2)});
   }
   return rows;
 }
@@ -219,8 +233,15 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
                 "Being taken by another buyer right now: seats " + join_ids(busy) + ". Nothing was held.",
                 "Choose again from the current seat map (boxoffice.seat_map).");
 
-  // The seats first: a claimed seat refuses the hold after one read, and only
-  // a hold that can succeed pays for the checks of the performance.
+  // The claims first: a quiet hold of a seat already claimed for this
+  // performance is refused after this one small read. Only a hold that can
+  // succeed, or must explain itself, reads the seats, and only one that can
+  // succeed pays for the checks of the performance.
+  std::vector<Claim> claims = read_claims(seat_ids);
+  bool taken_here = std::any_of(claims.begin(), claims.end(), [&](const Claim& c) {
+    return c.live && performance_id && c.performance_id == *performance_id;
+  });
+  if (taken_here && quiet) return refuse_quietly();
   std::vector<SeatRow> seats = read_seats(seat_ids);
 
   std::vector<int64_t> foreign;  // unknown, or of another performance
@@ -240,10 +261,12 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
 
   std::string unavailable;
   std::vector<int64_t> expired_holds;
+  for (const Claim& c : claims)
+    if (!c.live) expired_holds.push_back(c.reservation_id);
   int64_t total = 0;
   for (const SeatRow& s : seats) {
-    if (s.claim_live) unavailable += (unavailable.empty() ? "" : ", ") + s.label();
-    else if (s.claimed_by) expired_holds.push_back(*s.claimed_by);
+    auto claim = std::find_if(claims.begin(), claims.end(), [&](const Claim& c) { return c.seat_id == s.seat.id; });
+    if (claim != claims.end() && claim->live) unavailable += (unavailable.empty() ? "" : ", ") + s.label();
     if (__builtin_add_overflow(total, s.seat.price, &total))
       throw Error(sqlstate::invalid_argument, "total price out of range", "The seat prices add up past the largest amount.");
   }
