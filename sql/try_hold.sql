@@ -19,4 +19,9 @@ SELECT boxoffice.try_hold(t.id('p2'), ARRAY[-1]::bigint[]);
 \echo :LAST_ERROR_SQLSTATE
 SELECT boxoffice.try_hold(t.id('p_later'), t.seats('p_later', 'A-1-1'));
 \echo :LAST_ERROR_SQLSTATE
+-- ... but a seat already taken for this performance answers NULL first, before
+-- the other seats are looked at; a taken seat of another performance raises
+SELECT boxoffice.try_hold(t.id('p2'), t.seats('p2', 'B-4-2') || ARRAY[-1]::bigint[]) IS NULL AS taken_answers_first;
+SELECT boxoffice.try_hold(t.id('p2'), t.seats('p1', 'A-1-1'));
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM boxoffice.check_invariants();
