@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PGBENCH=/usr/lib/postgresql/15/bin/pgbench
-RUN_SECONDS=${BENCH_SECONDS:-15}      # per system and workload, in total
+RUN_SECONDS=${BENCH_SECONDS:-30}      # per system and workload, in total
 ROUNDS=${BENCH_ROUNDS:-3}             # taken in turns by the two systems
 ROUND_SECONDS=$(( (RUN_SECONDS + ROUNDS - 1) / ROUNDS ))
 CEILING_SECONDS=${BENCH_CEILING_SECONDS:-10}

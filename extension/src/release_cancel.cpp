@@ -7,7 +7,6 @@
 #include "booking.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
-#include "locks.hpp"
 #include "reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -39,9 +38,12 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
   if (has_ended(r)) return booking_result(fcinfo, spi, *reservation_id);
   check_endable(r, ending);
 
-  lock_seats(r.seat_ids);  // waits for a hold or confirm in flight on these seats
-  // The update re-checks the state under the row lock; a hold whose time is
-  // up ends as expired, whatever the caller asked.
+  // No seat locks: the reservation's row lock orders this against a confirm,
+  // an expiry or another ending of the same reservation, and the update
+  // re-checks the state under it (a hold whose time is up ends as expired,
+  // whatever the caller asked). A hold of these seats by someone else sees
+  // the claims until this commits and is refused, as it would be by a lock;
+  // and a release never queues behind the try-locks of buyers being refused.
   static Plan end(
       "WITH t AS (SELECT clock_timestamp() AS at),"
       " ended AS ("
