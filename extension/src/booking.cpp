@@ -7,7 +7,6 @@
 
 extern "C" {
 #include "access/htup_details.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -97,27 +96,37 @@ Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, int64_t 
   return form_result_row(fcinfo, spi, values.data(), nulls.get(), natts);
 }
 
-Datum new_hold_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const NewHold& hold) {
+Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const Booking& b) {
   Datum values[column_count];
   bool nulls[column_count];
   for (int i = 0; i < column_count; i++) nulls[i] = false;
-  nulls[reservation_number] = nulls[buyer_name] = nulls[confirmed_at] = nulls[ended_at] = true;
-  values[reservation_id] = Int64GetDatum(hold.reservation_id);
-  values[performance_id] = Int64GetDatum(hold.performance_id);
-  values[starts_at] = TimestampTzGetDatum(hold.starts_at);
-  values[total_amount] = Int64GetDatum(hold.total_amount);
-  values[expires_at] = TimestampTzGetDatum(hold.expires_at);
+  values[reservation_id] = Int64GetDatum(b.reservation_id);
+  values[performance_id] = Int64GetDatum(b.performance_id);
+  values[starts_at] = TimestampTzGetDatum(b.starts_at);
+  values[total_amount] = Int64GetDatum(b.total_amount);
+  values[expires_at] = TimestampTzGetDatum(b.expires_at);
+  values[created_at] = TimestampTzGetDatum(b.created_at);
+  auto optional_time = [&](int column, const std::optional<TimestampTz>& t) {
+    nulls[column] = !t;
+    if (t) values[column] = TimestampTzGetDatum(*t);
+  };
+  optional_time(confirmed_at, b.confirmed_at);
+  optional_time(ended_at, b.ended_at);
   pg_call([&] {
     auto text = [](const std::string& s) {
       return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
     };
-    values[status] = PointerGetDatum(cstring_to_text("hold"));
-    values[concert_title] = text(hold.concert_title);
-    values[venue_name] = text(hold.venue_name);
-    values[seats] = JsonbPGetDatum(seats_jsonb(hold.seats));
-    values[hold_token] = text(hold.hold_token);
-    // reservations.created_at defaults to now(): the transaction's start
-    values[created_at] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+    auto optional_text = [&](int column, const std::optional<std::string>& s) {
+      nulls[column] = !s;
+      if (s) values[column] = text(*s);
+    };
+    values[status] = text(b.status);
+    values[concert_title] = text(b.concert_title);
+    values[venue_name] = text(b.venue_name);
+    values[seats] = JsonbPGetDatum(seats_jsonb(b.seats));
+    optional_text(reservation_number, b.reservation_number);
+    optional_text(hold_token, b.hold_token);
+    optional_text(buyer_name, b.buyer_name);
   });
   return form_result_row(fcinfo, spi, values, nulls, column_count);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,26 +25,32 @@ struct BookedSeat {
   int64_t price;
 };
 
-// A hold this transaction just wrote, from what hold() read on its way.
-struct NewHold {
+// A reservation as a booking: what hold() just wrote, or what release() and
+// cancel() just ended, built from the rows they read on their way.
+struct Booking {
   int64_t reservation_id;
+  std::optional<std::string> reservation_number;
+  std::string status;
   int64_t performance_id;
   std::string concert_title;
   std::string venue_name;
   TimestampTz starts_at;
+  std::vector<BookedSeat> seats;  // in booking order: section, row, number
   int64_t total_amount;
   TimestampTz expires_at;
-  std::string hold_token;
-  std::vector<BookedSeat> seats;  // in booking order: section, row, number
+  std::optional<std::string> hold_token;  // only hold() ever returns it
+  std::optional<std::string> buyer_name;
+  TimestampTz created_at;
+  std::optional<TimestampTz> confirmed_at;
+  std::optional<TimestampTz> ended_at;
 };
 
 // An existing reservation as a boxoffice.booking datum (the _bookings view),
 // allocated in the caller's memory context.
 Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, int64_t reservation_id);
 
-// The booking of a new hold, built without another statement: the same
-// columns the _bookings view gives (a pgTAP test holds the two to it), plus
-// the hold token, which only hold() ever returns.
-Datum new_hold_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const NewHold& hold);
+// A booking built without another statement: the same columns the _bookings
+// view gives (pgTAP tests hold the two to it).
+Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const Booking& booking);
 
 }  // namespace boxoffice

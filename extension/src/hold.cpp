@@ -25,6 +25,7 @@
 #include "spi.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "port.h"
 }
@@ -316,12 +317,20 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
                 "A seat was claimed after this transaction's snapshot was taken. Nothing was held.",
                 "Retry in a new transaction, or use READ COMMITTED.");
   }
-  NewHold result{reservation_id, *performance_id, std::move(performance.concert_title),
-                 std::move(performance.venue_name), performance.starts_at, total, performance.expires_at,
-                 std::move(token), {}};
-  result.seats.reserve(seats.size());
-  for (SeatRow& s : seats) result.seats.push_back(std::move(s.seat));
-  return new_hold_result(fcinfo, spi, result);
+  Booking booking;
+  booking.reservation_id = reservation_id;
+  booking.status = "hold";
+  booking.performance_id = *performance_id;
+  booking.concert_title = std::move(performance.concert_title);
+  booking.venue_name = std::move(performance.venue_name);
+  booking.starts_at = performance.starts_at;
+  booking.seats.reserve(seats.size());
+  for (SeatRow& s : seats) booking.seats.push_back(std::move(s.seat));
+  booking.total_amount = total;
+  booking.expires_at = performance.expires_at;
+  booking.hold_token = std::move(token);
+  booking.created_at = GetCurrentTransactionStartTimestamp();  // reservations.created_at defaults to now()
+  return booking_result(fcinfo, spi, booking);
 }
 
 Datum hold(FunctionCallInfo fcinfo) { return take_seats(fcinfo, false); }

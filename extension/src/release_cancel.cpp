@@ -2,6 +2,7 @@
 // cancel(reservation_id, user_id, hold_token): end a hold or a confirmed
 // reservation; its seats are available at once.
 // Both are idempotent: a reservation that already ended is returned as it is.
+#include <optional>
 #include <string>
 
 #include "booking.hpp"
@@ -28,48 +29,93 @@ void check_endable(const OwnedReservation& r, Ending ending) {
                 "A confirmed reservation is not a hold and cannot be released.", "Use boxoffice.cancel() instead.");
 }
 
+// Ends the reservation if it is the owner's and can end this way, frees its
+// seats and reads what its booking shows, all in one statement. Returns
+// nothing when no reservation was ended: the caller then finds out why.
+//
+// No seat locks: the reservation's row lock orders this against a confirm, an
+// expiry or another ending of the same reservation, and the update re-checks
+// the state under it (a hold whose time is up ends as expired, whatever the
+// caller asked). A hold of these seats by someone else sees the claims until
+// this commits and is refused, as it would be by a lock; and a release never
+// queues behind the try-locks of buyers being refused.
+std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, Ending ending) {
+  static Plan end(
+      "WITH t AS (SELECT clock_timestamp() AS at),"
+      " ended AS ("
+      "  UPDATE boxoffice.reservations r"
+      "     SET status = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN 'expired'"
+      "                       ELSE $4::boxoffice.reservation_status END,"
+      "         ended_at = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN r.expires_at ELSE t.at END"
+      "    FROM t"
+      "   WHERE r.id = $1 AND (r.user_id = $2 OR r.hold_token_hash = sha256(convert_to($3, 'UTF8')))"
+      "     AND (r.status = 'hold' OR (r.status = 'confirmed' AND $4 = 'cancelled'))"
+      "  RETURNING r.*),"
+      " freed AS (DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended))"
+      "SELECT e.id, e.reservation_number, e.status::text, e.performance_id, c.title, v.name, p.starts_at,"
+      "       e.total_amount, e.expires_at, e.buyer_name, e.created_at, e.confirmed_at, e.ended_at,"
+      "       s.id, s.section, s.row_number, s.seat_number, tier.label, s.price"
+      "  FROM ended e"
+      "  JOIN boxoffice.performances p ON p.id = e.performance_id"
+      "  JOIN boxoffice.concerts c ON c.id = p.concert_id"
+      "  JOIN boxoffice.venues v ON v.id = p.venue_id"
+      "  JOIN boxoffice.seats s ON s.id = ANY (e.seat_ids)"
+      "  JOIN boxoffice.price_tiers tier ON tier.id = s.tier_id"
+      " ORDER BY s.section, s.row_number, s.seat_number",
+      {INT8OID, INT8OID, TEXTOID, TEXTOID});
+  const std::string* token = owner.hold_token ? &*owner.hold_token : nullptr;
+  std::string target = ending == Ending::released ? "released" : "cancelled";
+  uint64_t n = end.run(Args().bigint(reservation_id).bigint(owner.user_id).string(token).string(&target));
+  if (n == 0) return std::nullopt;
+  Row first(0);
+  Booking b;
+  b.reservation_id = first.bigint(1);
+  if (!first.is_null(2)) b.reservation_number = first.string(2);
+  b.status = first.string(3);
+  b.performance_id = first.bigint(4);
+  b.concert_title = first.string(5);
+  b.venue_name = first.string(6);
+  b.starts_at = first.timestamptz(7);
+  b.total_amount = first.bigint(8);
+  b.expires_at = first.timestamptz(9);
+  if (!first.is_null(10)) b.buyer_name = first.string(10);
+  b.created_at = first.timestamptz(11);
+  if (!first.is_null(12)) b.confirmed_at = first.timestamptz(12);
+  b.ended_at = first.timestamptz(13);
+  b.seats.reserve(n);
+  for (uint64_t i = 0; i < n; i++) {
+    Row row(i);
+    b.seats.push_back({row.bigint(14), row.string(15), row.integer(16), row.integer(17), row.string(18), row.bigint(19)});
+  }
+  return b;
+}
+
 Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
   std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
   Owner owner{arg_int64(fcinfo, 1), arg_text(fcinfo, 2)};
   bool first_write = !settings::transaction_has_written();
   SpiConnection spi;
 
-  OwnedReservation r = find_owned(reservation_id, owner);
-  if (has_ended(r)) return booking_result(fcinfo, spi, *reservation_id);
-  check_endable(r, ending);
+  if (reservation_id && (owner.user_id || owner.hold_token))
+    if (std::optional<Booking> ended = end_owned(*reservation_id, owner, ending)) {
+      // A cancellation changes what a buyer owns: it always waits for its
+      // flush. A release that is its transaction's first write does not. A
+      // crash can only forget it by bringing the hold back until it expires,
+      // and the next hold of its seats waits for its own flush, which writes
+      // the release's commit record first (the WAL is written in order): no
+      // seat is ever claimed twice, before or after a crash.
+      if (ending == Ending::cancelled) settings::commit_durably(true);
+      else if (first_write) settings::commit_durably(false);
+      return booking_result(fcinfo, spi, *ended);
+    }
 
-  // No seat locks: the reservation's row lock orders this against a confirm,
-  // an expiry or another ending of the same reservation, and the update
-  // re-checks the state under it (a hold whose time is up ends as expired,
-  // whatever the caller asked). A hold of these seats by someone else sees
-  // the claims until this commits and is refused, as it would be by a lock;
-  // and a release never queues behind the try-locks of buyers being refused.
-  static Plan end(
-      "WITH t AS (SELECT clock_timestamp() AS at),"
-      " ended AS ("
-      "  UPDATE boxoffice.reservations r"
-      "     SET status = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN 'expired'"
-      "                       ELSE $2::boxoffice.reservation_status END,"
-      "         ended_at = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN r.expires_at ELSE t.at END"
-      "    FROM t WHERE r.id = $1 AND (r.status = 'hold' OR (r.status = 'confirmed' AND $2 = 'cancelled'))"
-      "  RETURNING r.id),"
-      " freed AS (DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended))"
-      "SELECT count(*) FROM ended",
-      {INT8OID, TEXTOID});
-  // A cancellation changes what a buyer owns: it always waits for its flush.
-  // A release that is its transaction's first write does not. A crash can
-  // only forget it by bringing the hold back until it expires, and the next
-  // hold of its seats waits for its own flush, which writes the release's
-  // commit record first (the WAL is written in order): no seat is ever
-  // claimed twice, before or after a crash.
-  if (ending == Ending::cancelled) settings::commit_durably(true);
-  else if (first_write) settings::commit_durably(false);
-  std::string target = ending == Ending::released ? "released" : "cancelled";
-  end.run(Args().bigint(reservation_id).string(&target), 1);
-  if (Row(0).bigint(1) == 0) {  // it changed while we waited: answer for what it is now
-    r = find_owned(reservation_id, owner);
-    if (!has_ended(r)) check_endable(r, ending);
-  }
+  // Nothing ended: not the caller's, already ended (answered as it is), or a
+  // confirmed reservation that only cancel() may end.
+  OwnedReservation r = find_owned(reservation_id, owner);
+  if (!has_ended(r)) check_endable(r, ending);
+  if (!has_ended(r))  // the update saw an older version that did not qualify; no state leads back to one that does
+    throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed while it was being ended",
+                "Reservation " + std::to_string(*reservation_id) + " is " + r.status + ".", "Try again.");
   return booking_result(fcinfo, spi, *reservation_id);
 }
 

@@ -1,7 +1,7 @@
 -- The buyer API end to end: signatures, one path per outcome, and that a
 -- refused call changes nothing.
 BEGIN;
-SELECT plan(46);
+SELECT plan(50);
 
 -- signatures (pgmq shape: one verb per function, the object first)
 SELECT has_function('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint']);
@@ -72,8 +72,19 @@ SELECT is((boxoffice.confirm((SELECT reservation_id FROM h1), (SELECT ua FROM f)
           (SELECT reservation_number FROM boxoffice.reservations WHERE id = (SELECT reservation_id FROM h1)), 'a second confirm returns the same number');
 SELECT throws_ok(format('SELECT boxoffice.release(%s, %s)', (SELECT reservation_id FROM h1), (SELECT ua FROM f)),
                  'TK011', 'reservation is confirmed', 'a confirmed reservation is cancelled, not released');
-SELECT is((boxoffice.cancel((SELECT reservation_id FROM h1), hold_token => (SELECT hold_token FROM h1))).status, 'cancelled', 'the token also cancels');
+SELECT lives_ok($$ CREATE TEMP TABLE c1 AS SELECT * FROM boxoffice.cancel((SELECT reservation_id FROM h1), hold_token => (SELECT hold_token FROM h1)) $$,
+                'the token also cancels');
+SELECT is((SELECT status FROM c1), 'cancelled', 'the reservation is cancelled');
+SELECT is((SELECT to_jsonb(c1) FROM c1),
+          (SELECT to_jsonb(b) FROM boxoffice.reservation((SELECT reservation_id FROM h1), (SELECT ua FROM f)) b),
+          'cancel builds the same booking that reservation() reads from the view');
 SELECT is((boxoffice.cancel((SELECT reservation_id FROM h1), (SELECT ua FROM f))).status, 'cancelled', 'a second cancel succeeds');
+SELECT lives_ok($$ CREATE TEMP TABLE r1 AS SELECT * FROM boxoffice.release(
+                     (boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3, 4), (SELECT ub FROM f))).reservation_id, (SELECT ub FROM f)) $$,
+                'B holds seats 3 and 4 and releases them');
+SELECT is((SELECT to_jsonb(r1) FROM r1),
+          (SELECT to_jsonb(b) FROM boxoffice.reservation((SELECT reservation_id FROM r1), (SELECT ub FROM f)) b),
+          'release builds the same booking that reservation() reads from the view');
 SELECT is((SELECT count(*)::int FROM boxoffice.seat_map((SELECT perf FROM f)) WHERE status = 'available'), 6, 'all seats are free again');
 
 -- guests
