@@ -49,3 +49,22 @@ SELECT (boxoffice.release(:res4, t.id('bob'))).status;
 SHOW synchronous_commit;
 COMMIT;
 SELECT * FROM boxoffice.check_invariants();
+-- a durable hold after a release in the same transaction (changing seats)
+-- gives the commit back its flush wait
+SELECT (h).reservation_id AS res5, (h).hold_token AS tok5
+  FROM (SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-8'), t.id('bob')) AS h) x \gset
+BEGIN;
+SELECT (boxoffice.release(:res5, NULL, :'tok5')).status;
+SHOW synchronous_commit;
+SELECT (boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-9'), t.id('bob'))).status;
+SHOW synchronous_commit;
+ROLLBACK;
+-- ... which it does not with durable_holds off
+SET boxoffice.durable_holds = off;
+BEGIN;
+SELECT (boxoffice.release(:res5, NULL, :'tok5')).status;
+SELECT (boxoffice.hold(t.id('p2'), t.seats('p2', 'A-4-9'), t.id('bob'))).status;
+SHOW synchronous_commit;
+ROLLBACK;
+RESET boxoffice.durable_holds;
+SELECT * FROM boxoffice.check_invariants();

@@ -298,6 +298,7 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
       {INT8OID, INT8OID, INT8ARRAYOID, INT8OID, TEXTOID, TIMESTAMPTZOID});
 
   if (!settings::durable_holds && first_write) settings::commit_durably(false);
+  if (settings::durable_holds) settings::undo_weakening();
   std::string token = new_hold_token();
   int64_t reservation_id;
   try {

@@ -23,4 +23,9 @@ bool transaction_has_written();
 // change what a buyer owns).
 void commit_durably(bool durable);
 
+// Gives the transaction back the synchronous_commit it had before an earlier
+// commit_durably(false) in it, if any: a durable hold after a release in the
+// same transaction waits for its flush.
+void undo_weakening();
+
 }  // namespace boxoffice::settings
