@@ -235,7 +235,8 @@ SELECT s.id AS seat_id, s.performance_id, s.section, s.row_number, s.seat_number
 -- Performances a buyer may see: live, of a published, live concert.
 CREATE VIEW boxoffice._visible_performances AS
 SELECT p.*,
-       p.status = 'scheduled' AND statement_timestamp() >= p.sales_opens_at AND statement_timestamp() < p.sales_closes_at AS on_sale
+       p.status = 'scheduled' AND statement_timestamp() >= p.sales_opens_at AND statement_timestamp() < p.sales_closes_at AS on_sale,
+       c.title AS concert_title
   FROM boxoffice.performances p
   JOIN boxoffice.concerts c ON c.id = p.concert_id
  WHERE p.deleted_at IS NULL AND c.deleted_at IS NULL AND c.status = 'published';

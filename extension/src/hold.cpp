@@ -28,48 +28,69 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "port.h"
+#include "utils/builtins.h"
 }
 
 namespace boxoffice {
 namespace {
 
+// The performance as a hold needs it: read with the seats (read_seats), or
+// alone when the seats cannot say which performance is meant.
 struct Performance {
+  std::string state;  // on_sale, cancelled, not_open or closed
   int32_t max_seats_per_hold;
   int32_t max_seats_per_customer;
   TimestampTz expires_at;  // of a hold taken now
+  TimestampTz sales_opens_at;
+  TimestampTz sales_closes_at;
   std::string concert_title;
   std::string venue_name;
   TimestampTz starts_at;
 };
 
-Performance performance_on_sale(std::optional<int64_t> performance_id) {
-  static Plan plan(
-      "SELECT CASE WHEN p.status <> 'scheduled' THEN 'cancelled'"
-      "            WHEN clock_timestamp() < p.sales_opens_at THEN 'not_open'"
-      "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"
-      "            ELSE 'on_sale' END,"
-      "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime,"
-      "       p.sales_opens_at, p.sales_closes_at,"  // formatted only for an error detail
-      "       c.title, v.name, p.starts_at"          // for the booking
-      "  FROM boxoffice._visible_performances p"
-      "  JOIN boxoffice.concerts c ON c.id = p.concert_id JOIN boxoffice.venues v ON v.id = p.venue_id"
-      " WHERE p.id = $1",
-      {INT8OID});
-  if (!performance_id || plan.run(Args().bigint(performance_id), 1) == 0)
+// A performance a buyer may see, as the columns performance_at() reads.
+#define PERFORMANCE_SELECT                                                                          \
+  "SELECT CASE WHEN p.status <> 'scheduled' THEN 'cancelled'"                                        \
+  "            WHEN clock_timestamp() < p.sales_opens_at THEN 'not_open'"                            \
+  "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"                            \
+  "            ELSE 'on_sale' END AS state,"                                                         \
+  "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime,"      \
+  "       p.sales_opens_at, p.sales_closes_at, p.concert_title, v.name, p.starts_at"                 \
+  "  FROM boxoffice._visible_performances p JOIN boxoffice.venues v ON v.id = p.venue_id"
+
+std::optional<Performance> performance_at(const Row& row, int col) {
+  if (row.is_null(col)) return std::nullopt;
+  return Performance{row.string(col),          row.integer(col + 1),     row.integer(col + 2),
+                     row.timestamptz(col + 3), row.timestamptz(col + 4), row.timestamptz(col + 5),
+                     row.string(col + 6),      row.string(col + 7),      row.timestamptz(col + 8)};
+}
+
+std::optional<Performance> read_performance(std::optional<int64_t> performance_id) {
+  static Plan plan(PERFORMANCE_SELECT " WHERE p.id = $1", {INT8OID});
+  if (!performance_id || plan.run(Args().bigint(performance_id), 1) == 0) return std::nullopt;
+  return performance_at(Row(0), 1);
+}
+
+std::string timestamp_text(TimestampTz t) {
+  return pg_call([&] { return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t))); });
+}
+
+// The performance, if a buyer may hold seats of it now.
+Performance on_sale(std::optional<Performance> performance, std::optional<int64_t> performance_id) {
+  if (!performance)
     throw Error(sqlstate::performance_not_found, "performance not found",
                 "There is no performance " + (performance_id ? std::to_string(*performance_id) : std::string("null")) +
                     " on sale or announced.",
                 "List what is on sale with boxoffice.concerts().");
-  Row row(0);
-  std::string state = row.string(1);
-  if (state == "cancelled")
+  if (performance->state == "cancelled")
     throw Error(sqlstate::performance_not_on_sale, "performance is not on sale", "The performance has been cancelled.");
-  if (state == "not_open")
+  if (performance->state == "not_open")
     throw Error(sqlstate::performance_not_on_sale, "performance is not on sale",
-                "Sales open at " + row.string(5) + ".", "Come back when sales open.");
-  if (state == "closed")
-    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale", "Sales closed at " + row.string(6) + ".");
-  return {row.integer(2), row.integer(3), row.timestamptz(4), row.string(7), row.string(8), row.timestamptz(9)};
+                "Sales open at " + timestamp_text(performance->sales_opens_at) + ".", "Come back when sales open.");
+  if (performance->state == "closed")
+    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale",
+                "Sales closed at " + timestamp_text(performance->sales_closes_at) + ".");
+  return std::move(*performance);
 }
 
 // The seat ids, sorted, after rejecting empty, null and duplicate entries.
@@ -160,22 +181,30 @@ struct SeatRow {
 };
 
 // The seats that exist among the requested ones, in booking order (section,
-// row, number).
-std::vector<SeatRow> read_seats(const std::vector<int64_t>& seat_ids) {
+// row, number), and the performance asked for, in the same statement: a hold
+// that can succeed reads both, and one statement costs less than two.
+struct SeatsRead {
+  std::vector<SeatRow> seats;
+  std::optional<Performance> performance;  // unknown if no seat was found
+};
+
+SeatsRead read_seats(const std::vector<int64_t>& seat_ids, std::optional<int64_t> performance_id) {
   static Plan plan(
-      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label"
-      "  FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id"
+      "WITH p AS MATERIALIZED (" PERFORMANCE_SELECT " WHERE p.id = $2)"
+      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label, p.*"
+      "  FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id LEFT JOIN p ON true"
       " WHERE s.id = ANY ($1) ORDER BY s.section, s.row_number, s.seat_number",
-      {INT8ARRAYOID});
-  uint64_t n = plan.run(Args().bigint_array(seat_ids));
-  std::vector<SeatRow> rows;
-  rows.reserve(n);
+      {INT8ARRAYOID, INT8OID});
+  uint64_t n = plan.run(Args().bigint_array(seat_ids).bigint(performance_id));
+  SeatsRead read;
+  read.seats.reserve(n);
   for (uint64_t i = 0; i < n; i++) {
     Row row(i);
-    rows.push_back(
+    read.seats.push_back(
         {{row.bigint(1), row.string(4), row.integer(5), row.integer(6), row.string(7), row.bigint(3)}, row.bigint(2)});
   }
-  return rows;
+  if (n > 0) read.performance = performance_at(Row(0), 8);
+  return read;
 }
 
 // Ends holds whose time is up and frees all their seats. Concurrent enders
@@ -243,7 +272,8 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
     return c.live && performance_id && c.performance_id == *performance_id;
   });
   if (taken_here && quiet) return refuse_quietly();
-  std::vector<SeatRow> seats = read_seats(seat_ids);
+  SeatsRead read = read_seats(seat_ids, performance_id);
+  std::vector<SeatRow>& seats = read.seats;
 
   std::vector<int64_t> foreign;  // unknown, or of another performance
   {
@@ -254,7 +284,7 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
     for (int64_t id : seat_ids)
       if (!std::binary_search(found.begin(), found.end(), id)) foreign.push_back(id);
   }
-  if (!foreign.empty()) performance_on_sale(performance_id);  // no such performance, or not on sale, comes first
+  if (!foreign.empty()) on_sale(read_performance(performance_id), performance_id);  // no such performance, or not on sale, comes first
   if (!foreign.empty())
     throw Error(sqlstate::seats_not_in_performance, "seats not in this performance",
                 "Performance " + std::to_string(*performance_id) + " has no seats with ids " + join_ids(foreign) + ".",
@@ -277,7 +307,7 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
                 "Not available: " + unavailable + ". Nothing was held.",
                 "Choose again from the current seat map (boxoffice.seat_map).");
 
-  Performance performance = performance_on_sale(performance_id);
+  Performance performance = on_sale(std::move(read.performance), performance_id);
   if (seat_ids.size() > static_cast<size_t>(performance.max_seats_per_hold))
     throw Error(sqlstate::too_many_seats, "too many seats requested",
                 "You asked for " + std::to_string(seat_ids.size()) + " seats; one hold may take at most " +

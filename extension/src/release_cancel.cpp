@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "utils/timestamp.h"
 }
 
 namespace boxoffice {
@@ -41,17 +42,15 @@ void check_endable(const OwnedReservation& r, Ending ending) {
 // queues behind the try-locks of buyers being refused.
 std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, Ending ending) {
   static Plan end(
-      "WITH t AS (SELECT clock_timestamp() AS at),"
-      " ended AS ("
+      "WITH ended AS ("
       "  UPDATE boxoffice.reservations r"
-      "     SET status = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN 'expired'"
+      "     SET status = CASE WHEN r.status = 'hold' AND r.expires_at <= $5 THEN 'expired'"
       "                       ELSE $4::boxoffice.reservation_status END,"
-      "         ended_at = CASE WHEN r.status = 'hold' AND r.expires_at <= t.at THEN r.expires_at ELSE t.at END"
-      "    FROM t"
+      "         ended_at = CASE WHEN r.status = 'hold' AND r.expires_at <= $5 THEN r.expires_at ELSE $5 END"
       "   WHERE r.id = $1 AND (r.user_id = $2 OR r.hold_token_hash = sha256(convert_to($3, 'UTF8')))"
       "     AND (r.status = 'hold' OR (r.status = 'confirmed' AND $4 = 'cancelled'))"
       "  RETURNING r.*),"
-      " freed AS (DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM ended))"
+      " freed AS (DELETE FROM boxoffice.seat_claims cl USING ended e WHERE cl.reservation_id = e.id)"
       "SELECT e.id, e.reservation_number, e.status::text, e.performance_id, c.title, v.name, p.starts_at,"
       "       e.total_amount, e.expires_at, e.buyer_name, e.created_at, e.confirmed_at, e.ended_at,"
       "       s.id, s.section, s.row_number, s.seat_number, tier.label, s.price"
@@ -62,10 +61,11 @@ std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, End
       "  JOIN boxoffice.seats s ON s.id = ANY (e.seat_ids)"
       "  JOIN boxoffice.price_tiers tier ON tier.id = s.tier_id"
       " ORDER BY s.section, s.row_number, s.seat_number",
-      {INT8OID, INT8OID, TEXTOID, TEXTOID});
+      {INT8OID, INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID});
   const std::string* token = owner.hold_token ? &*owner.hold_token : nullptr;
   std::string target = ending == Ending::released ? "released" : "cancelled";
-  uint64_t n = end.run(Args().bigint(reservation_id).bigint(owner.user_id).string(token).string(&target));
+  TimestampTz now = GetCurrentTimestamp();  // clock_timestamp(): one instant for the whole update
+  uint64_t n = end.run(Args().bigint(reservation_id).bigint(owner.user_id).string(token).string(&target).timestamptz(now));
   if (n == 0) return std::nullopt;
   Row first(0);
   Booking b;
