@@ -41,4 +41,15 @@ UPDATE boxoffice.reservations SET status = 'cancelled', ended_at = now()
               WHERE r.status = 'hold' AND r.id <> :other_res AND r.expires_at > now() ORDER BY r.id LIMIT 1);
 SELECT violation FROM boxoffice.check_invariants() ORDER BY 1;
 ROLLBACK;
+-- a claim lasts exactly as long as its reservation holds the seat: the hold's
+-- expiry, or for ever once sold
+SELECT count(*) AS sold_claims_not_for_ever FROM boxoffice.seat_claims c JOIN boxoffice.reservations r ON r.id = c.reservation_id
+ WHERE r.status = 'confirmed' AND c.live_until <> 'infinity';
+SELECT count(*) AS held_claims_not_until_expiry FROM boxoffice.seat_claims c JOIN boxoffice.reservations r ON r.id = c.reservation_id
+ WHERE r.status = 'hold' AND c.live_until <> r.expires_at;
+BEGIN;
+UPDATE boxoffice.seat_claims SET live_until = 'infinity' WHERE reservation_id = :other_res;
+UPDATE boxoffice.seat_claims SET live_until = now() WHERE seat_id = :sold_seat;
+SELECT violation, count(*) FROM boxoffice.check_invariants() GROUP BY 1 ORDER BY 1;
+ROLLBACK;
 SELECT * FROM boxoffice.check_invariants();

@@ -15,18 +15,23 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
    GROUP BY seat_id HAVING count(*) > 1
   UNION ALL
   -- a claim whose reservation no longer holds seats (ended, or not listing it),
-  -- or whose seat or reservation is missing or of another performance
+  -- whose seat or reservation is missing or of another performance, or that
+  -- lasts longer or shorter than its reservation holds the seat
   SELECT 'claim_disagrees_with_reservation', 'seat ' || cl.seat_id,
          CASE WHEN r.id IS NULL THEN format('claimed by reservation %s, which does not exist', cl.reservation_id)
               WHEN s.id IS NULL THEN 'no such seat'
               WHEN s.performance_id <> cl.performance_id OR r.performance_id <> cl.performance_id
                 THEN format('claim of performance %s for a seat of %s by a reservation of %s', cl.performance_id, s.performance_id, r.performance_id)
+              WHEN r.status IN ('hold', 'confirmed') AND cl.seat_id = ANY (r.seat_ids)
+                THEN format('claim lasts until %s, reservation %s (%s) holds the seat until %s', cl.live_until, r.id, r.status,
+                            CASE WHEN r.status = 'confirmed' THEN 'infinity'::timestamptz ELSE r.expires_at END)
               ELSE format('claimed by reservation %s, which is %s', r.id, r.status) END
     FROM seat_claims cl
     LEFT JOIN reservations r ON r.id = cl.reservation_id
     LEFT JOIN seats s ON s.id = cl.seat_id
    WHERE r.id IS NULL OR s.id IS NULL OR s.performance_id <> cl.performance_id OR r.performance_id <> cl.performance_id
       OR r.status NOT IN ('hold', 'confirmed') OR NOT (cl.seat_id = ANY (r.seat_ids))
+      OR cl.live_until <> CASE WHEN r.status = 'confirmed' THEN 'infinity'::timestamptz ELSE r.expires_at END
   UNION ALL
   -- a live reservation missing the claim on one of its seats
   SELECT 'reservation_missing_claim', 'reservation ' || r.id, format('%s, seat %s has no claim by it', r.status, s.seat_id)

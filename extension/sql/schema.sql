@@ -162,10 +162,15 @@ CREATE INDEX reservations_by_phone ON boxoffice.reservations (buyer_phone) WHERE
 -- avoids. Seats and reservations are never deleted (soft delete), and
 -- check_invariants() reports a claim whose seat or reservation is missing or
 -- belongs to another performance.
+--
+-- live_until: the claim holds its seat until then, the hold's expiry, or
+-- infinity once confirmed, so a buyer refused for a taken seat reads this
+-- table alone. A claim written by hand without one holds its seat for ever.
 CREATE TABLE boxoffice.seat_claims (
   seat_id        bigint PRIMARY KEY,
   performance_id bigint NOT NULL,
-  reservation_id bigint NOT NULL
+  reservation_id bigint NOT NULL,
+  live_until     timestamptz NOT NULL DEFAULT 'infinity'
 );
 CREATE INDEX seat_claims_reservation ON boxoffice.seat_claims (reservation_id);
 

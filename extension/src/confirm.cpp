@@ -106,23 +106,29 @@ Datum confirm(FunctionCallInfo fcinfo) {
                   "Release this hold and choose fewer seats.");
   }
 
+  // A sold seat's claims last for ever.
   static Plan confirm_hold(
-      "UPDATE boxoffice.reservations r"
-      "   SET status = 'confirmed', confirmed_at = clock_timestamp(), reservation_number = $2,"
-      "       buyer_name = coalesce($3, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id)),"
-      "       buyer_phone = $4, guest_pin_hash = boxoffice._hash_secret($5)"
-      " WHERE r.id = $1 AND r.status = 'hold' AND r.expires_at > clock_timestamp()",
+      "WITH confirmed AS ("
+      "  UPDATE boxoffice.reservations r"
+      "     SET status = 'confirmed', confirmed_at = clock_timestamp(), reservation_number = $2,"
+      "         buyer_name = coalesce($3, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id)),"
+      "         buyer_phone = $4, guest_pin_hash = boxoffice._hash_secret($5)"
+      "   WHERE r.id = $1 AND r.status = 'hold' AND r.expires_at > clock_timestamp() RETURNING r.id),"
+      " claims AS ("
+      "  UPDATE boxoffice.seat_claims cl SET live_until = 'infinity' FROM confirmed c WHERE cl.reservation_id = c.id)"
+      "SELECT count(*) FROM confirmed",
       {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
   settings::commit_durably(true);  // a sale always waits for its WAL flush
   std::string number = reservation_number(*reservation_id);
   const std::string* pin = buyer.pin ? &*buyer.pin : nullptr;
-  uint64_t updated = confirm_hold.run(Args()
-                                          .bigint(reservation_id)
-                                          .string(&number)
-                                          .string(buyer.name ? &*buyer.name : nullptr)
-                                          .string(buyer.phone ? &*buyer.phone : nullptr)
-                                          .string(pin));
-  if (updated == 0) {  // the hold ran out between the check and the update
+  confirm_hold.run(Args()
+                       .bigint(reservation_id)
+                       .string(&number)
+                       .string(buyer.name ? &*buyer.name : nullptr)
+                       .string(buyer.phone ? &*buyer.phone : nullptr)
+                       .string(pin),
+                   1);
+  if (Row(0).bigint(1) == 0) {  // the hold ran out between the check and the update
     check_confirmable(find_owned(reservation_id, owner));
     throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed during confirmation");
   }

@@ -151,14 +151,12 @@ struct Claim {
 };
 
 // The claims on the seats: one index probe per seat (seat_claims' primary
-// key) and one per claim (its reservation). Most holds that fail under load
-// fail here, so this read is kept to the two tables it needs.
+// key), and each claim says how long it lasts. Most holds that fail under
+// load fail here, so this read is kept to the one table it needs.
 std::vector<Claim> read_claims(const std::vector<int64_t>& seat_ids) {
   static Plan plan(
-      "SELECT cl.seat_id, cl.performance_id, cl.reservation_id,"
-      "       coalesce(r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > clock_timestamp()), false)"
-      "  FROM boxoffice.seat_claims cl LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
-      " WHERE cl.seat_id = ANY ($1)",
+      "SELECT seat_id, performance_id, reservation_id, live_until > clock_timestamp()"
+      "  FROM boxoffice.seat_claims WHERE seat_id = ANY ($1)",
       {INT8ARRAYOID});
   uint64_t n = plan.run_on_latest(Args().bigint_array(seat_ids));
   std::vector<Claim> claims;
@@ -323,7 +321,8 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
       "  INSERT INTO boxoffice.reservations (performance_id, user_id, seat_ids, total_amount, hold_token_hash, expires_at)"
       "  VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), $6) RETURNING id),"
       " claims AS ("
-      "  INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id) SELECT unnest($3), $1, r.id FROM r)"
+      "  INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id, live_until)"
+      "  SELECT unnest($3), $1, r.id, $6 FROM r)"
       "SELECT id FROM r",
       {INT8OID, INT8OID, INT8ARRAYOID, INT8OID, TEXTOID, TIMESTAMPTZOID});
 

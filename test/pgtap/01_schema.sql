@@ -1,6 +1,6 @@
 -- Structure: tables, keys, constraints and the indexes the engine relies on.
 BEGIN;
-SELECT plan(38);
+SELECT plan(39);
 
 SELECT has_schema('boxoffice');
 SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims']);
@@ -11,6 +11,7 @@ SELECT hasnt_fk('boxoffice', 'seat_claims', 'claims take no row locks on seats o
 SELECT is((SELECT count(*)::int FROM pg_index WHERE indrelid = 'boxoffice.reservations'::regclass), 6,
           'reservations have exactly the indexes the engine needs');
 SELECT has_index('boxoffice', 'seat_claims', 'seat_claims_reservation', ARRAY['reservation_id']);
+SELECT col_not_null('boxoffice', 'seat_claims', 'live_until', 'a claim says how long it holds its seat');
 
 -- inventory
 SELECT col_is_unique('boxoffice', 'seats', ARRAY['performance_id', 'section', 'row_number', 'seat_number'], 'one row per seat position');
