@@ -5,15 +5,18 @@
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = boxoffice
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))
 
-# The install script is assembled from one file per concern, in this order.
-SQL_PARTS = $(addprefix extension/sql/,schema.sql errors.sql catalog.sql accounts.sql reads.sql engine.sql operations.sql security.sql)
+# The install script of the newest version is assembled from one file per
+# concern, in this order. extension/versions/ holds what older databases need:
+# the frozen install scripts of released versions and the chain of upgrade
+# scripts (never edited once released).
+SQL_PARTS = $(addprefix extension/sql/,schema.sql errors.sql input.sql catalog.sql accounts.sql reads.sql engine.sql claims.sql operations.sql backup.sql security.sql)
 DATA_built = build/$(EXT_NAME)--$(EXTVERSION).sql
-DATA = extension/$(EXT_NAME).control
+DATA = extension/$(EXT_NAME).control $(wildcard extension/versions/$(EXT_NAME)--*.sql)
 MODULEDIR = extension
 
 REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold
@@ -21,7 +24,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=pgcrypto 
 ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation --load-extension=pgcrypto --load-extension=boxoffice
 
-PG_CPPFLAGS = -Iextension/src
+PG_CPPFLAGS = -Iextension/src -DBOXOFFICE_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -Wno-register -fno-omit-frame-pointer
 SHLIB_LINK  = -lstdc++
 # No LLVM bitcode: the JIT gains nothing from inlining these functions.

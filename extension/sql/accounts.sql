@@ -4,9 +4,14 @@
 -- Passwords and guest PINs are stored only as bcrypt hashes (pgcrypto).
 -- ============================================================================
 
--- The two functions below are the only users of pgcrypto. They are written
--- with pgcrypto's schema spelled out, found at install time, so that they stay
+-- The functions below are the only users of pgcrypto. They are written with
+-- pgcrypto's schema spelled out, found at install time, so that they stay
 -- inlinable and independent of any caller's search_path.
+--
+-- A guest's PIN is hashed with a salt made from the phone number and a key of
+-- boxoffice's own (secrets 'guest_pin'): the same phone and PIN always give the
+-- same hash, so a look-up computes one bcrypt, whether the phone has bookings
+-- or not, and its answer time tells nothing.
 DO $install$
 DECLARE
   v_schema text := (SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pgcrypto');
@@ -17,25 +22,51 @@ BEGIN
   EXECUTE format($f$
     CREATE FUNCTION boxoffice._secret_matches(secret text, hash text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT AS 'SELECT %1$s.crypt(secret, hash) = hash'$f$, v_schema);
+  EXECUTE format($f$
+    CREATE FUNCTION boxoffice._secret(name text) RETURNS bytea
+    LANGUAGE plpgsql VOLATILE STRICT SET search_path = boxoffice, pg_temp AS $body$
+    DECLARE
+      v bytea := (SELECT s.value FROM secrets s WHERE s.name = _secret.name);
+    BEGIN
+      IF v IS NULL THEN
+        INSERT INTO secrets (name, value) VALUES (_secret.name, %1$s.gen_random_bytes(32)) ON CONFLICT DO NOTHING;
+        v := (SELECT s.value FROM secrets s WHERE s.name = _secret.name);
+      END IF;
+      RETURN v;
+    END $body$$f$, v_schema);
+  EXECUTE format($f$
+    CREATE FUNCTION boxoffice._hash_pin(phone text, pin text) RETURNS text
+    LANGUAGE sql VOLATILE STRICT AS
+    'SELECT %1$s.crypt(pin, ''$2a$08$'' || translate(left(encode(
+              %1$s.hmac(convert_to(phone, ''UTF8''), boxoffice._secret(''guest_pin''), ''sha256''), ''base64''), 22), ''+'', ''.''))'$f$,
+    v_schema);
 END $install$;
+
+-- Takes the transaction lock of one account's email in boxoffice's own lock
+-- space (locks.hpp), never in the application's pg_advisory_* keys.
+CREATE FUNCTION boxoffice._lock_account(email text) RETURNS void
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_lock_account';
 
 CREATE FUNCTION boxoffice.register_user(email text, name text, password text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   v_id bigint;
 BEGIN
-  IF coalesce(email, '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' THEN
+  -- the same pattern as the users table's check, so that check never fires
+  -- (its error would print the whole row, password hash included)
+  IF coalesce(email, '') !~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$' THEN
     RAISE EXCEPTION 'invalid email' USING ERRCODE = 'TK017', DETAIL = 'The email address is not of the form name@example.com.';
   END IF;
-  IF coalesce(btrim(name), '') = '' OR length(name) > 200 OR length(email) > 320 THEN
+  IF _is_blank(name) OR length(name) > 200 OR length(email) > 320 THEN
     RAISE EXCEPTION 'invalid name or email' USING ERRCODE = 'TK017', DETAIL = 'A name has 1 to 200 characters, an email at most 320.';
   END IF;
   -- bcrypt reads at most 72 bytes: a longer password would be silently cut
   IF length(coalesce(password, '')) < 8 OR octet_length(password) > 72 THEN
     RAISE EXCEPTION 'invalid password' USING ERRCODE = 'TK017', DETAIL = 'A password has 8 characters or more, and at most 72 bytes.';
   END IF;
-  -- serialise registrations of one address so the unique index is the only judge
-  PERFORM pg_advisory_xact_lock(hashtext('boxoffice.users:' || lower(email)));
+  -- serialise registrations of one address (in boxoffice's own lock space) so
+  -- the unique index is the only judge
+  PERFORM _lock_account(lower(email));
   IF EXISTS (SELECT FROM users u WHERE lower(u.email) = lower(register_user.email) AND u.deleted_at IS NULL) THEN
     RAISE EXCEPTION 'email already registered' USING ERRCODE = 'TK016',
       DETAIL = 'An account with this email exists.', HINT = 'Log in instead, or use another email.';
@@ -64,12 +95,6 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION boxoffice.verify_password IS 'returns the user id when email and password match, else raises invalid_credentials';
 
--- Guest input checks, implemented once in C++ (extension/src/buyer_input.cpp)
--- and shared by confirm() and guest_lookup().
-CREATE FUNCTION boxoffice._normalize_phone(phone text) RETURNS text
-LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'boxoffice_normalize_phone';
-CREATE FUNCTION boxoffice._check_pin(pin text) RETURNS void
-LANGUAGE c IMMUTABLE AS 'MODULE_PATHNAME', 'boxoffice_check_pin';
 
 -- An account as its owner (and the HTTP shim's login) sees it.
 CREATE TYPE boxoffice.account AS (user_id bigint, email text, name text, role text, created_at timestamptz);

@@ -11,18 +11,18 @@ RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg
 DECLARE
   v_id bigint;
 BEGIN
-  IF coalesce(btrim(name), '') = '' THEN
+  IF _is_blank(name) THEN
     RAISE EXCEPTION 'venue name is required' USING ERRCODE = 'TK017', DETAIL = 'name is empty.';
   END IF;
   IF length(name) > 200 OR length(address) > 500 THEN
     RAISE EXCEPTION 'venue name or address too long' USING ERRCODE = 'TK017', DETAIL = 'name has at most 200 characters, address 500.';
   END IF;
   IF sections IS NULL OR cardinality(sections) NOT BETWEEN 1 AND 100
-     OR EXISTS (SELECT FROM unnest(sections) s WHERE coalesce(btrim(s), '') = '')
+     OR EXISTS (SELECT FROM unnest(sections) s WHERE _is_blank(s))
      OR (SELECT count(DISTINCT s) FROM unnest(sections) s) <> cardinality(sections) THEN
     RAISE EXCEPTION 'invalid section list'
       USING ERRCODE = 'TK017', DETAIL = format('sections must be 1 to 100 distinct, non-empty names; got %s.', coalesce(sections::text, 'null')),
-            HINT = 'For example: ARRAY[''A'',''B'',''C'',''D''].';
+            HINT = 'For example the four sections A, B, C and D.';
   END IF;
   IF rows_per_section IS NULL OR rows_per_section NOT BETWEEN 1 AND 200 THEN
     RAISE EXCEPTION 'invalid rows per section' USING ERRCODE = 'TK017', DETAIL = format('rows_per_section must be between 1 and 200; got %s.', coalesce(rows_per_section::text, 'null'));
@@ -66,7 +66,7 @@ RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg
 DECLARE
   v_id bigint;
 BEGIN
-  IF coalesce(btrim(title), '') = '' OR coalesce(btrim(artist), '') = '' THEN
+  IF _is_blank(title) OR _is_blank(artist) THEN
     RAISE EXCEPTION 'concert title and artist are required' USING ERRCODE = 'TK017', DETAIL = 'title or artist is empty.';
   END IF;
   IF length(title) > 200 OR length(artist) > 200 OR length(description) > 10000 OR length(poster_url) > 2000 THEN
@@ -141,7 +141,7 @@ DECLARE
   v_clash text;
 BEGIN
   PERFORM _live_concert(concert_id);
-  IF coalesce(btrim(label), '') = '' OR length(label) > 50 THEN
+  IF _is_blank(label) OR length(label) > 50 THEN
     RAISE EXCEPTION 'invalid tier label' USING ERRCODE = 'TK017', DETAIL = 'A label has 1 to 50 characters.';
   END IF;
   IF price IS NULL OR price < 0 THEN
@@ -205,7 +205,7 @@ BEGIN
   IF v_uncovered IS NOT NULL THEN
     RAISE EXCEPTION 'seats without a price tier' USING ERRCODE = 'TK017',
       DETAIL = format('No tier prices seat numbers (section-number): %s.', left(v_uncovered, 300)),
-      HINT = 'Add price tiers with boxoffice.add_price_tier() until every seat number is covered.';
+      HINT = 'Add price tiers to the concert until every seat number is covered.';
   END IF;
 
   -- NULL rules take the defaults, so callers may pass only what they mean

@@ -27,6 +27,8 @@ CREATE VIEW boxoffice.error_codes (sqlstate, name, meaning) AS VALUES
   ('TK018', 'venue_not_found',          'no such venue'),
   ('TK019', 'concert_not_found',        'no such concert'),
   ('TK020', 'user_not_found',           'no such user'),
-  ('TK021', 'buyer_details_required',   'a guest must give name, phone and PIN to confirm');
+  ('TK021', 'buyer_details_required',   'a guest must give name, phone and PIN to confirm'),
+  ('TK022', 'guest_lookup_locked',      'too many wrong PINs for this phone number: look-ups wait until the lock ends'),
+  ('TK023', 'guest_key_required',       'a guest hold must name the client it is for (guest_key)');
 
 COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name and meaning';

@@ -67,6 +67,7 @@ COMMENT ON FUNCTION boxoffice.check_invariants IS 'one row per violated invarian
 -- Schedules sweep() every minute with pg_cron, plus a daily purge of this
 -- job's run history (cron.job_run_details grows forever otherwise).
 -- Called at CREATE EXTENSION when pg_cron is there; DBAs may call it later.
+-- Scheduling twice changes nothing (pg_cron keeps one job per name and user).
 CREATE FUNCTION boxoffice.schedule_sweep() RETURNS text
 LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 BEGIN
@@ -93,4 +94,15 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION boxoffice.unschedule_sweep IS 'removes the pg_cron jobs of boxoffice';
 
-SELECT boxoffice.schedule_sweep();
+-- DROP EXTENSION boxoffice (or DROP SCHEMA boxoffice CASCADE) takes the jobs
+-- with it: this event trigger unschedules them just before the drop, in the
+-- same transaction (extension/src/cron_jobs.cpp).
+CREATE FUNCTION boxoffice._unschedule_before_drop() RETURNS event_trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'boxoffice_unschedule_before_drop';
+CREATE EVENT TRIGGER boxoffice_unschedule_before_drop ON ddl_command_start
+  WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA') EXECUTE FUNCTION boxoffice._unschedule_before_drop();
+
+-- A restore (pg_restore, or psql with pg_dump's script) brings pg_cron's job
+-- rows back by itself, and scheduling here as well would collide with them.
+-- pg_dump's scripts, and only they in practice, run with row_security = off.
+SELECT boxoffice.schedule_sweep() WHERE current_setting('row_security') <> 'off';

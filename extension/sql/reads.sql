@@ -133,20 +133,48 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION boxoffice.reservation IS 'one reservation with its seats, for its user or whoever holds its token';
 
+-- Guest look-ups are rationed per phone number: after 5 wrong PINs the phone
+-- is locked for 15 minutes, right PIN or not. The count lives in shared memory
+-- (extension/src/guest_lockout.cpp), so the error that ends a failed look-up
+-- does not undo it; it starts afresh when PostgreSQL restarts.
+CREATE FUNCTION boxoffice._guest_lookup_wait(phone text) RETURNS int
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_wait';
+CREATE FUNCTION boxoffice._guest_lookup_failed(phone text) RETURNS void
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_failed';
+CREATE FUNCTION boxoffice._guest_lookup_succeeded(phone text) RETURNS void
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_succeeded';
+
 CREATE FUNCTION boxoffice.guest_lookup(phone text, pin text) RETURNS SETOF boxoffice.booking
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   v_phone text := _normalize_phone(phone);
+  v_wait int;
+  v_hash text;
 BEGIN
   PERFORM _check_pin(pin);
+  v_wait := _guest_lookup_wait(v_phone);
+  IF v_wait > 0 THEN
+    RAISE EXCEPTION 'too many wrong pins for this phone number' USING ERRCODE = 'TK022',
+      DETAIL = format('After 5 wrong PINs, look-ups for this phone number are locked for 15 minutes: %s seconds to go.', v_wait),
+      HINT = format('Try again in %s seconds.', v_wait);
+  END IF;
+  -- one bcrypt, whether or not the phone has bookings
+  v_hash := _hash_pin(v_phone, pin);
+  -- PINs confirmed before version 0.2.0 have a salt of their own: they are
+  -- checked one by one, and rehashed the first time they match
+  UPDATE reservations r SET guest_pin_hash = v_hash
+   WHERE r.buyer_phone = v_phone AND r.user_id IS NULL AND left(r.guest_pin_hash, 28) <> left(v_hash, 28)
+     AND _secret_matches(pin, r.guest_pin_hash);
   RETURN QUERY
   SELECT b.* FROM _bookings b JOIN reservations r ON r.id = b.reservation_id
-   WHERE r.buyer_phone = v_phone AND r.user_id IS NULL AND _secret_matches(pin, r.guest_pin_hash)
+   WHERE r.buyer_phone = v_phone AND r.user_id IS NULL AND r.guest_pin_hash = v_hash
    ORDER BY r.id DESC;
   IF NOT FOUND THEN
+    PERFORM _guest_lookup_failed(v_phone);
     RAISE EXCEPTION 'no matching reservation' USING ERRCODE = 'TK012',
       DETAIL = 'No reservation matches this phone number and PIN.',
-      HINT = 'Check the phone number and the 4-digit PIN you chose when booking.';
+      HINT = 'Check the phone number and the 4-digit PIN you chose when booking; after 5 wrong PINs the phone is locked for 15 minutes.';
   END IF;
+  PERFORM _guest_lookup_succeeded(v_phone);
 END $$;
-COMMENT ON FUNCTION boxoffice.guest_lookup IS 'a guest''s reservations, found by phone number and 4-digit PIN';
+COMMENT ON FUNCTION boxoffice.guest_lookup IS 'a guest''s reservations, found by phone number and 4-digit PIN; 5 wrong PINs lock the phone for 15 minutes';

@@ -3,12 +3,17 @@
 -- schema.sql: tables, types, constraints and indexes.
 --
 -- The one rule that matters most lives here: a seat has at most one claim
--- (seat_claims' primary key), so no code path, buggy or not, and no manual
--- UPDATE can sell a seat twice. A claim's meaning (held or sold) comes from its
--- reservation's status, and a hold whose expires_at has passed counts as free
--- for every reader and writer: the sweeper only tidies up. Readers judge
--- expiry at the start of their statement (statement_timestamp), so one read is
--- consistent with itself; writers judge at clock_timestamp, under their locks.
+-- (seat_claims' primary key), and the claims follow the reservations (claims.sql):
+-- a live reservation claims every seat it lists, whoever writes it. So no code
+-- path, buggy or not, and no manual UPDATE can sell a seat twice. A claim's
+-- meaning (held or sold) comes from its reservation's status, and a hold whose
+-- expires_at has passed counts as free for every reader and writer: the sweeper
+-- only tidies up. Readers judge expiry at the start of their statement
+-- (statement_timestamp), so one read is consistent with itself; writers judge
+-- at clock_timestamp, under their locks.
+--
+-- No string literal here or in any other part contains a backslash: a script
+-- is parsed under the installing session's standard_conforming_strings.
 -- ============================================================================
 
 CREATE TYPE boxoffice.concert_status AS ENUM ('draft', 'published', 'archived');
@@ -105,7 +110,7 @@ CREATE TABLE boxoffice.seats (
 
 CREATE TABLE boxoffice.users (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  email         text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
+  email         text NOT NULL CHECK (email ~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$'),
   name          text NOT NULL CHECK (btrim(name) <> ''),
   password_hash text NOT NULL,
   is_admin      boolean NOT NULL DEFAULT false,
@@ -118,6 +123,8 @@ CREATE UNIQUE INDEX users_email ON boxoffice.users (lower(email)) WHERE deleted_
 -- A reservation starts as a hold and ends confirmed, cancelled, released or
 -- expired. Its seats are fixed when it is created (seat_ids). A hold belongs to
 -- its user, if any, and to whoever presents the hold token (kept as a hash).
+-- A guest's hold also carries a hash of the guest key that identifies the
+-- client (its address over HTTP), so one client cannot hold a whole house.
 -- No foreign key on performance_id: its check would lock the performance row
 -- (FOR KEY SHARE) on every hold, one row every buyer of the on-sale would
 -- write. Performances are never deleted; check_invariants() reports strays.
@@ -137,7 +144,10 @@ CREATE TABLE boxoffice.reservations (
   created_at         timestamptz NOT NULL DEFAULT now(),
   confirmed_at       timestamptz,
   ended_at           timestamptz,
+  guest_key_hash     bytea,
   CONSTRAINT expires_after_creation CHECK (expires_at > created_at),
+  -- a sale is decided with one clock reading, before the hold runs out
+  CONSTRAINT confirmed_before_expiry CHECK (confirmed_at <= expires_at),
   CONSTRAINT confirmed_has_number_and_buyer
     CHECK ((status = 'confirmed') <= (reservation_number IS NOT NULL AND confirmed_at IS NOT NULL AND buyer_name IS NOT NULL)),
   CONSTRAINT ended_has_ended_at CHECK ((status IN ('cancelled', 'released', 'expired')) = (ended_at IS NOT NULL)),
@@ -152,20 +162,25 @@ CREATE INDEX reservations_expiring ON boxoffice.reservations (expires_at) WHERE 
 -- The per-customer limit counts a user's live reservations for one performance.
 CREATE INDEX reservations_live_by_user ON boxoffice.reservations (performance_id, user_id)
   WHERE status IN ('hold', 'confirmed') AND user_id IS NOT NULL;
+-- ... and a guest client's live holds.
+CREATE INDEX reservations_live_by_guest ON boxoffice.reservations (performance_id, guest_key_hash)
+  WHERE status = 'hold' AND guest_key_hash IS NOT NULL;
 CREATE INDEX reservations_by_user ON boxoffice.reservations (user_id, id) WHERE user_id IS NOT NULL;
 CREATE INDEX reservations_by_phone ON boxoffice.reservations (buyer_phone) WHERE buyer_phone IS NOT NULL;
 
 -- One row per seat that is claimed by a live (or not yet swept) reservation.
--- The primary key is the double-booking guard. The claims carry no foreign
--- keys on purpose: checking one locks the referenced seat and reservation rows
--- (FOR KEY SHARE, a tuple write) on every hold, the very row locks this design
--- avoids. Seats and reservations are never deleted (soft delete), and
--- check_invariants() reports a claim whose seat or reservation is missing or
--- belongs to another performance.
+-- The primary key is the double-booking guard. Claims are derived from the
+-- reservations (claims.sql): the engine writes both in one statement, and any
+-- other write to a reservation brings its claims along; nobody writes claims
+-- by hand, and pg_dump keeps only the reservations. The claims carry no
+-- foreign keys on purpose: checking one locks the referenced seat and
+-- reservation rows (FOR KEY SHARE, a tuple write) on every hold, the very row
+-- locks this design avoids. check_invariants() reports a claim whose seat or
+-- reservation is missing or belongs to another performance.
 --
 -- live_until: the claim holds its seat until then, the hold's expiry, or
 -- infinity once confirmed, so a buyer refused for a taken seat reads this
--- table alone. A claim written by hand without one holds its seat for ever.
+-- table alone.
 CREATE TABLE boxoffice.seat_claims (
   seat_id        bigint PRIMARY KEY,
   performance_id bigint NOT NULL,
@@ -173,6 +188,15 @@ CREATE TABLE boxoffice.seat_claims (
   live_until     timestamptz NOT NULL DEFAULT 'infinity'
 );
 CREATE INDEX seat_claims_reservation ON boxoffice.seat_claims (reservation_id);
+
+-- Keys boxoffice keeps for itself, each made on its first use ('guest_pin'
+-- salts the hashes of guests' PINs, accounts.sql). pg_dump keeps them, so a
+-- restored database still recognises every PIN.
+CREATE TABLE boxoffice.secrets (
+  name       text PRIMARY KEY,
+  value      bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
 
 CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.venues FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
 CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.concerts FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
@@ -199,7 +223,8 @@ CREATE TYPE boxoffice.booking AS (
   ended_at           timestamptz
 );
 
--- Every reservation as a booking. A hold past its expiry reads as expired.
+-- Every reservation as a booking. A hold past its expiry reads as expired; a
+-- reservation that was sold has no expiry (the hold's is kept in the table).
 CREATE VIEW boxoffice._bookings AS
 SELECT r.id AS reservation_id,
        r.reservation_number,
@@ -215,7 +240,7 @@ SELECT r.id AS reservation_id,
           FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id
          WHERE s.id = ANY (r.seat_ids)) AS seats,
        r.total_amount,
-       r.expires_at,
+       CASE WHEN r.confirmed_at IS NULL THEN r.expires_at END AS expires_at,
        NULL::text AS hold_token,
        r.buyer_name,
        r.created_at,
@@ -227,15 +252,23 @@ SELECT r.id AS reservation_id,
   JOIN boxoffice.concerts c ON c.id = p.concert_id
   JOIN boxoffice.venues v ON v.id = p.venue_id;
 
--- Every seat with its state at this instant.
+-- The seats whose lock another transaction holds right now (locks.cpp).
+CREATE FUNCTION boxoffice._seats_being_taken() RETURNS bigint[]
+LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'boxoffice_seats_being_taken';
+
+-- Every seat with its state at this instant. A seat that another transaction
+-- is taking right now (its seat lock is held, its claim not yet committed) is
+-- held: a hold of it would be refused, so the map says so too.
 CREATE VIEW boxoffice._seat_states AS
 SELECT s.id AS seat_id, s.performance_id, s.section, s.row_number, s.seat_number, s.tier_id, s.price,
        CASE WHEN r.status = 'confirmed' THEN 'sold'
             WHEN r.status = 'hold' AND r.expires_at > statement_timestamp() THEN 'held'
+            WHEN s.id = ANY (taking.seat_ids) THEN 'held'
             ELSE 'available' END AS status
   FROM boxoffice.seats s
   LEFT JOIN boxoffice.seat_claims cl ON cl.seat_id = s.id
-  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id;
+  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id
+  CROSS JOIN (SELECT boxoffice._seats_being_taken() AS seat_ids) taking;
 
 -- Performances a buyer may see: live, of a published, live concert.
 CREATE VIEW boxoffice._visible_performances AS

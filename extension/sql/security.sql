@@ -1,6 +1,10 @@
 
 -- ============================================================================
--- security.sql: who may do what.
+-- security.sql: who may do what. Three roles, cluster-wide (roles belong to
+-- the cluster, not to a database, and DROP EXTENSION leaves them):
+--   boxoffice_owner  owns every table, view, type and function of boxoffice,
+--                    so the SECURITY DEFINER functions run as a role that is
+--                    not a superuser and cannot log in
 --   boxoffice_app    the buyer API only (applications log in with a role that
 --                    is a member of it and nothing else)
 --   boxoffice_admin  the catalog and operations functions, plus the buyer API
@@ -10,6 +14,9 @@
 
 DO $roles$
 BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'boxoffice_owner') THEN
+    CREATE ROLE boxoffice_owner NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS;
+  END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'boxoffice_app') THEN
     CREATE ROLE boxoffice_app NOLOGIN;
   END IF;
@@ -22,13 +29,13 @@ REVOKE ALL ON ALL TABLES IN SCHEMA boxoffice FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA boxoffice FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA boxoffice FROM PUBLIC;
 REVOKE ALL ON SCHEMA boxoffice FROM PUBLIC;
-GRANT USAGE ON SCHEMA boxoffice TO boxoffice_app, boxoffice_admin;
+GRANT USAGE ON SCHEMA boxoffice TO boxoffice_owner, boxoffice_app, boxoffice_admin;
 
 -- The buyer API.
 GRANT EXECUTE ON FUNCTION
   boxoffice.concerts(), boxoffice.concert(bigint), boxoffice.performance(bigint), boxoffice.availability(bigint),
   boxoffice.seat_map(bigint),
-  boxoffice.hold(bigint, bigint[], bigint), boxoffice.try_hold(bigint, bigint[], bigint),
+  boxoffice.hold(bigint, bigint[], bigint, text), boxoffice.try_hold(bigint, bigint[], bigint, text),
   boxoffice.confirm(bigint, bigint, text, text, text, text),
   boxoffice.release(bigint, bigint, text), boxoffice.cancel(bigint, bigint, text),
   boxoffice.reservation(bigint, bigint, text), boxoffice.my_reservations(bigint), boxoffice.guest_lookup(text, text),
@@ -49,3 +56,42 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.check_invariants(), boxoffice.sweep(int), boxoffice.set_admin(bigint, boolean),
   boxoffice.require_admin(bigint)
 TO boxoffice_admin;
+
+-- Hands every object of the extension to boxoffice_owner. Every script, the
+-- install script and each upgrade, ends by calling it, so that objects made
+-- by a superuser's script never keep the superuser as their owner. (The event
+-- trigger stays the superuser's: PostgreSQL requires it. Identity sequences
+-- follow their tables.)
+CREATE FUNCTION boxoffice._give_objects_to_owner() RETURNS void
+LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  o record;
+  v_pgcrypto regnamespace := (SELECT extnamespace FROM pg_extension WHERE extname = 'pgcrypto');
+BEGIN
+  FOR o IN
+    SELECT d.classid::regclass AS catalog, d.objid, c.relkind, t.typtype, t.typrelid
+      FROM pg_depend d
+      LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+      LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+       AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'boxoffice')
+  LOOP
+    IF o.catalog = 'pg_proc'::regclass THEN
+      EXECUTE format('ALTER ROUTINE %s OWNER TO boxoffice_owner', o.objid::regprocedure);
+    ELSIF o.catalog = 'pg_class'::regclass AND o.relkind IN ('r', 'v') THEN
+      EXECUTE format('ALTER TABLE %s OWNER TO boxoffice_owner', o.objid::regclass);
+    ELSIF o.catalog = 'pg_type'::regclass AND o.typrelid = 0 THEN  -- enums; composite types of their own
+      EXECUTE format('ALTER TYPE %s OWNER TO boxoffice_owner', o.objid::regtype);
+    ELSIF o.catalog = 'pg_type'::regclass AND (SELECT relkind FROM pg_class WHERE oid = o.typrelid) = 'c' THEN
+      EXECUTE format('ALTER TYPE %s OWNER TO boxoffice_owner', o.objid::regtype);
+    END IF;
+  END LOOP;
+  -- the owner calls pgcrypto (accounts.sql); in PostgreSQL 15 PUBLIC may use
+  -- the public schema, but pgcrypto may live elsewhere
+  IF NOT has_schema_privilege('boxoffice_owner', v_pgcrypto, 'USAGE') THEN
+    EXECUTE format('GRANT USAGE ON SCHEMA %s TO boxoffice_owner', v_pgcrypto);
+  END IF;
+END $$;
+REVOKE ALL ON FUNCTION boxoffice._give_objects_to_owner() FROM PUBLIC;
+
+SELECT boxoffice._give_objects_to_owner();

@@ -104,12 +104,12 @@ Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const Bo
   values[performance_id] = Int64GetDatum(b.performance_id);
   values[starts_at] = TimestampTzGetDatum(b.starts_at);
   values[total_amount] = Int64GetDatum(b.total_amount);
-  values[expires_at] = TimestampTzGetDatum(b.expires_at);
   values[created_at] = TimestampTzGetDatum(b.created_at);
   auto optional_time = [&](int column, const std::optional<TimestampTz>& t) {
     nulls[column] = !t;
     if (t) values[column] = TimestampTzGetDatum(*t);
   };
+  optional_time(expires_at, b.expires_at);
   optional_time(confirmed_at, b.confirmed_at);
   optional_time(ended_at, b.ended_at);
   pg_call([&] {

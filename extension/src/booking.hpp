@@ -37,7 +37,7 @@ struct Booking {
   TimestampTz starts_at;
   std::vector<BookedSeat> seats;  // in booking order: section, row, number
   int64_t total_amount;
-  TimestampTz expires_at;
+  std::optional<TimestampTz> expires_at;  // a hold's; none once sold
   std::optional<std::string> hold_token;  // only hold() ever returns it
   std::optional<std::string> buyer_name;
   TimestampTz created_at;

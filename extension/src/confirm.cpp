@@ -1,14 +1,18 @@
 // confirm(reservation_id, user_id, hold_token, buyer_name, buyer_phone, guest_pin):
 // HOLD -> CONFIRMED, seats sold, a reservation number. Idempotent: confirming
-// a confirmed reservation returns it unchanged. Payment (a later step of the
-// product) belongs between the re-check under locks and the state change.
+// a confirmed reservation returns it unchanged. A sale needs what a new hold
+// needs: a performance on sale (not cancelled, deleted or closed). Payment (a
+// later step of the product) belongs between the re-check under locks and the
+// state change.
 #include <string>
 
-#include "buyer_input.hpp"
 #include "booking.hpp"
+#include "buyer_input.hpp"
+#include "claims.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
 #include "locks.hpp"
+#include "performance.hpp"
 #include "reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -54,14 +58,14 @@ struct Buyer {
 
 Buyer buyer_details(FunctionCallInfo fcinfo, bool guest) {
   Buyer b{arg_text(fcinfo, 3), arg_text(fcinfo, 4), arg_text(fcinfo, 5)};
-  if (b.name && b.name->find_first_not_of(" \t") == std::string::npos) b.name.reset();
+  if (b.name && is_blank(*b.name)) b.name.reset();
   if (b.name && b.name->size() > 200)
     throw Error(sqlstate::invalid_argument, "buyer name too long", "A buyer name has at most 200 bytes.");
   if (guest) {
     if (!b.name || !b.phone || !b.pin)
       throw Error(sqlstate::buyer_details_required, "buyer details required",
                   "A guest confirms with buyer_name, buyer_phone and guest_pin.",
-                  "The phone number and the 4-digit PIN find the reservation again with boxoffice.guest_lookup().");
+                  "With the phone number and the 4-digit PIN, the guest finds the reservation again.");
     check_pin(b.pin);
   } else {
     b.pin.reset();  // users find their reservations through their account
@@ -90,6 +94,7 @@ Datum confirm(FunctionCallInfo fcinfo) {
   r = find_owned(reservation_id, owner);  // it may have changed while we waited
   if (r.status == "confirmed") return booking_result(fcinfo, spi, *reservation_id);
   check_confirmable(r);
+  on_sale(read_performance(r.performance_id), r.performance_id);
 
   if (!r.user_id) {
     static Plan guest_seats(
@@ -106,28 +111,32 @@ Datum confirm(FunctionCallInfo fcinfo) {
                   "Release this hold and choose fewer seats.");
   }
 
-  // A sold seat's claims last for ever.
+  // One clock reading ($6) decides the sale and dates it: confirmed_at is
+  // never after expires_at (a constraint says so too). A sold seat's claims
+  // last for ever.
   static Plan confirm_hold(
       "WITH confirmed AS ("
       "  UPDATE boxoffice.reservations r"
-      "     SET status = 'confirmed', confirmed_at = clock_timestamp(), reservation_number = $2,"
+      "     SET status = 'confirmed', confirmed_at = $6, reservation_number = $2,"
       "         buyer_name = coalesce($3, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id)),"
-      "         buyer_phone = $4, guest_pin_hash = boxoffice._hash_secret($5)"
-      "   WHERE r.id = $1 AND r.status = 'hold' AND r.expires_at > clock_timestamp() RETURNING r.id),"
+      "         buyer_phone = $4, guest_pin_hash = boxoffice._hash_pin($4, $5)"
+      "   WHERE r.id = $1 AND r.status = 'hold' AND r.expires_at > $6 RETURNING r.id),"
       " claims AS ("
       "  UPDATE boxoffice.seat_claims cl SET live_until = 'infinity' FROM confirmed c WHERE cl.reservation_id = c.id)"
       "SELECT count(*) FROM confirmed",
-      {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
+      {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID});
   settings::commit_durably(true);  // a sale always waits for its WAL flush
   std::string number = reservation_number(*reservation_id);
   const std::string* pin = buyer.pin ? &*buyer.pin : nullptr;
-  confirm_hold.run(Args()
-                       .bigint(reservation_id)
-                       .string(&number)
-                       .string(buyer.name ? &*buyer.name : nullptr)
-                       .string(buyer.phone ? &*buyer.phone : nullptr)
-                       .string(pin),
-                   1);
+  run_writing_claims(confirm_hold,
+                     Args()
+                         .bigint(reservation_id)
+                         .string(&number)
+                         .string(buyer.name ? &*buyer.name : nullptr)
+                         .string(buyer.phone ? &*buyer.phone : nullptr)
+                         .string(pin)
+                         .timestamptz(GetCurrentTimestamp()),
+                     1);
   if (Row(0).bigint(1) == 0) {  // the hold ran out between the check and the update
     check_confirmable(find_owned(reservation_id, owner));
     throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed during confirmation");
@@ -139,6 +148,6 @@ Datum confirm(FunctionCallInfo fcinfo) {
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_confirm);
-Datum boxoffice_confirm(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
+PG_FUNCTION_INFO_V1(boxoffice_confirm_v2);
+Datum boxoffice_confirm_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
 }

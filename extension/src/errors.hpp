@@ -26,5 +26,7 @@ constexpr int invalid_pin = tk('0', '1', '4');
 constexpr int invalid_argument = tk('0', '1', '7');
 constexpr int user_not_found = tk('0', '2', '0');
 constexpr int buyer_details_required = tk('0', '2', '1');
+constexpr int guest_lookup_locked = tk('0', '2', '2');
+constexpr int guest_key_required = tk('0', '2', '3');
 
 }  // namespace boxoffice::sqlstate

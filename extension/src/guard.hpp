@@ -35,6 +35,14 @@ class Error : public std::exception {
 
   const char* what() const noexcept override { return message_.c_str(); }
   int sqlstate() const { return sqlstate_; }
+  // True once PostgreSQL has raised an error in this transaction: it can only
+  // be aborted now, so the error must reach PostgreSQL, never be answered.
+  bool transaction_failed() const { return caught_ != nullptr || transaction_failed_; }
+  // An error of ours that replaces a PostgreSQL error caught on the way.
+  Error& replacing_postgres_error() {
+    transaction_failed_ = true;
+    return *this;
+  }
   const std::string& message() const { return message_; }
   const std::string& detail() const { return detail_; }
   const std::string& hint() const { return hint_; }
@@ -44,6 +52,7 @@ class Error : public std::exception {
   int sqlstate_;
   std::string message_, detail_, hint_;
   ErrorData* caught_ = nullptr;  // palloc'd in the caller's memory context
+  bool transaction_failed_ = false;
 };
 
 // Runs fn(arg) under PG_TRY; a PostgreSQL error is copied and thrown as Error.

@@ -1,10 +1,11 @@
-// hold(performance_id, seat_ids, user_id): all the seats or none.
+// hold(performance_id, seat_ids, user_id, guest_key): all the seats or none.
+// try_hold(...): the same, answering a refusal with NULL and a NOTICE.
 //
 // The order of work is what makes it safe and fast:
 //   1. check the input (no locks yet, nothing read);
-//   2. lock the customer key (users), then try-lock every seat in ascending id
-//      order: a seat another transaction is taking fails the hold at once,
-//      before any SQL, and nobody queues;
+//   2. lock the customer key (the user, or the guest client), then try-lock
+//      every seat in ascending id order: a seat another transaction is taking
+//      fails the hold at once, before any SQL, and nobody queues;
 //   3. read the seats' claims under those locks: a claimed seat refuses a
 //      quiet hold (try_hold) after this one read; then read the seats;
 //   4. check the performance and the customer's seat count, and end expired
@@ -17,9 +18,11 @@
 #include <vector>
 
 #include "booking.hpp"
+#include "claims.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
 #include "locks.hpp"
+#include "performance.hpp"
 #include "reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -27,6 +30,7 @@
 extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "port.h"
 #include "utils/builtins.h"
 }
@@ -34,63 +38,28 @@ extern "C" {
 namespace boxoffice {
 namespace {
 
-// The performance as a hold needs it: read with the seats (read_seats), or
-// alone when the seats cannot say which performance is meant.
-struct Performance {
-  std::string state;  // on_sale, cancelled, not_open or closed
-  int32_t max_seats_per_hold;
-  int32_t max_seats_per_customer;
-  TimestampTz expires_at;  // of a hold taken now
-  TimestampTz sales_opens_at;
-  TimestampTz sales_closes_at;
-  std::string concert_title;
-  std::string venue_name;
-  TimestampTz starts_at;
+// Who the seats are for: a user, or a guest client named by its guest key.
+struct Customer {
+  std::optional<int64_t> user_id;
+  std::optional<std::string> guest_key;
+
+  uint32_t lock_key() const {
+    if (user_id) return static_cast<uint32_t>(*user_id);
+    return hash_bytes(reinterpret_cast<const unsigned char*>(guest_key->data()), static_cast<int>(guest_key->size()));
+  }
 };
 
-// A performance a buyer may see, as the columns performance_at() reads.
-#define PERFORMANCE_SELECT                                                                          \
-  "SELECT CASE WHEN p.status <> 'scheduled' THEN 'cancelled'"                                        \
-  "            WHEN clock_timestamp() < p.sales_opens_at THEN 'not_open'"                            \
-  "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"                            \
-  "            ELSE 'on_sale' END AS state,"                                                         \
-  "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime,"      \
-  "       p.sales_opens_at, p.sales_closes_at, p.concert_title, v.name, p.starts_at"                 \
-  "  FROM boxoffice._visible_performances p JOIN boxoffice.venues v ON v.id = p.venue_id"
-
-std::optional<Performance> performance_at(const Row& row, int col) {
-  if (row.is_null(col)) return std::nullopt;
-  return Performance{row.string(col),          row.integer(col + 1),     row.integer(col + 2),
-                     row.timestamptz(col + 3), row.timestamptz(col + 4), row.timestamptz(col + 5),
-                     row.string(col + 6),      row.string(col + 7),      row.timestamptz(col + 8)};
-}
-
-std::optional<Performance> read_performance(std::optional<int64_t> performance_id) {
-  static Plan plan(PERFORMANCE_SELECT " WHERE p.id = $1", {INT8OID});
-  if (!performance_id || plan.run(Args().bigint(performance_id), 1) == 0) return std::nullopt;
-  return performance_at(Row(0), 1);
-}
-
-std::string timestamp_text(TimestampTz t) {
-  return pg_call([&] { return DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t))); });
-}
-
-// The performance, if a buyer may hold seats of it now.
-Performance on_sale(std::optional<Performance> performance, std::optional<int64_t> performance_id) {
-  if (!performance)
-    throw Error(sqlstate::performance_not_found, "performance not found",
-                "There is no performance " + (performance_id ? std::to_string(*performance_id) : std::string("null")) +
-                    " on sale or announced.",
-                "List what is on sale with boxoffice.concerts().");
-  if (performance->state == "cancelled")
-    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale", "The performance has been cancelled.");
-  if (performance->state == "not_open")
-    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale",
-                "Sales open at " + timestamp_text(performance->sales_opens_at) + ".", "Come back when sales open.");
-  if (performance->state == "closed")
-    throw Error(sqlstate::performance_not_on_sale, "performance is not on sale",
-                "Sales closed at " + timestamp_text(performance->sales_closes_at) + ".");
-  return std::move(*performance);
+Customer customer_of(FunctionCallInfo fcinfo) {
+  Customer c{arg_int64(fcinfo, 2), PG_NARGS() > 3 ? arg_text(fcinfo, 3) : std::nullopt};
+  if (c.user_id) c.guest_key.reset();  // a user's limit is the user's
+  if (!c.user_id && (!c.guest_key || c.guest_key->empty()))
+    throw Error(sqlstate::guest_key_required, "guest key required",
+                "A guest hold names the client it is for, so that one client cannot hold more than the limit per "
+                "customer.",
+                "Pass guest_key: the client's address, or a session id of your application.");
+  if (c.guest_key && c.guest_key->size() > 200)
+    throw Error(sqlstate::invalid_argument, "guest key too long", "A guest key has at most 200 bytes.");
+  return c;
 }
 
 // The seat ids, sorted, after rejecting empty, null and duplicate entries.
@@ -101,7 +70,7 @@ std::vector<int64_t> requested_seats(FunctionCallInfo fcinfo) {
     throw Error(sqlstate::invalid_argument, "seat ids must not be null", "The seat list contains a null.");
   if (seats.empty())
     throw Error(sqlstate::no_seats_requested, "no seats requested", "The seat list is empty.",
-                "Choose at least one seat from boxoffice.seat_map().");
+                "Choose at least one seat from the seat map.");
   // No performance allows more (max_seats_per_hold <= 100); refusing here, before
   // one lock per seat is taken, keeps a huge list from filling the lock table.
   constexpr size_t most_seats_any_hold = 100;
@@ -120,7 +89,14 @@ std::vector<int64_t> requested_seats(FunctionCallInfo fcinfo) {
   return seats;
 }
 
-void check_customer_limit(int64_t performance_id, int64_t user_id, size_t wanted, int32_t limit) {
+Error customer_limit_error(const std::string& whose, int64_t already, int32_t limit) {
+  return Error(sqlstate::customer_limit_reached, "seat limit per customer reached",
+               whose + " already " + std::to_string(already) + " seats for this performance; the limit is " +
+                   std::to_string(limit) + " per customer.",
+               "Release a hold or choose fewer seats.");
+}
+
+void check_user_limit(int64_t performance_id, int64_t user_id, size_t wanted, int32_t limit) {
   static Plan plan(
       "SELECT (SELECT u.deleted_at IS NULL FROM boxoffice.users u WHERE u.id = $2),"
       "       (SELECT coalesce(sum(cardinality(r.seat_ids)), 0)::int8 FROM boxoffice.reservations r"
@@ -133,13 +109,9 @@ void check_customer_limit(int64_t performance_id, int64_t user_id, size_t wanted
   Row row(0);
   if (!row.boolean(1))
     throw Error(sqlstate::user_not_found, "user not found", "There is no user " + std::to_string(user_id) + ".",
-                "Register with boxoffice.register_user(), or hold as a guest with user_id NULL.");
+                "Register an account first, or hold as a guest.");
   int64_t already = row.bigint(2);
-  if (already + static_cast<int64_t>(wanted) > limit)
-    throw Error(sqlstate::customer_limit_reached, "seat limit per customer reached",
-                "You already hold or bought " + std::to_string(already) + " seats for this performance; the limit is " +
-                    std::to_string(limit) + " per customer.",
-                "Release a hold or choose fewer seats.");
+  if (already + static_cast<int64_t>(wanted) > limit) throw customer_limit_error("You hold or bought", already, limit);
 }
 
 // A claim on one of the requested seats.
@@ -179,21 +151,30 @@ struct SeatRow {
 };
 
 // The seats that exist among the requested ones, in booking order (section,
-// row, number), and the performance asked for, in the same statement: a hold
-// that can succeed reads both, and one statement costs less than two.
+// row, number), the performance asked for, and the seats the guest client
+// holds for it already, in one statement: a hold that can succeed reads all
+// three, and one statement costs less than two. Read on the latest state, as
+// the caller holds the customer lock (see Plan::run_on_latest).
 struct SeatsRead {
   std::vector<SeatRow> seats;
   std::optional<Performance> performance;  // unknown if no seat was found
+  int64_t guest_seats = 0;                  // live holds of this guest key
 };
 
-SeatsRead read_seats(const std::vector<int64_t>& seat_ids, std::optional<int64_t> performance_id) {
+SeatsRead read_seats(const std::vector<int64_t>& seat_ids, std::optional<int64_t> performance_id,
+                     const std::optional<std::string>& guest_key) {
   static Plan plan(
       "WITH p AS MATERIALIZED (" PERFORMANCE_SELECT " WHERE p.id = $2)"
-      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label, p.*"
+      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label,"
+      "       (SELECT coalesce(sum(cardinality(r.seat_ids)), 0)::int8 FROM boxoffice.reservations r"
+      "         WHERE r.performance_id = $2 AND r.guest_key_hash = sha256(convert_to($3, 'UTF8'))"
+      "           AND r.status = 'hold' AND r.expires_at > clock_timestamp()),"
+      "       p.*"
       "  FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id LEFT JOIN p ON true"
       " WHERE s.id = ANY ($1) ORDER BY s.section, s.row_number, s.seat_number",
-      {INT8ARRAYOID, INT8OID});
-  uint64_t n = plan.run(Args().bigint_array(seat_ids).bigint(performance_id));
+      {INT8ARRAYOID, INT8OID, TEXTOID});
+  uint64_t n = plan.run_on_latest(
+      Args().bigint_array(seat_ids).bigint(performance_id).string(guest_key ? &*guest_key : nullptr));
   SeatsRead read;
   read.seats.reserve(n);
   for (uint64_t i = 0; i < n; i++) {
@@ -201,7 +182,10 @@ SeatsRead read_seats(const std::vector<int64_t>& seat_ids, std::optional<int64_t
     read.seats.push_back(
         {{row.bigint(1), row.string(4), row.integer(5), row.integer(6), row.string(7), row.bigint(3)}, row.bigint(2)});
   }
-  if (n > 0) read.performance = performance_at(Row(0), 8);
+  if (n > 0) {
+    read.guest_seats = Row(0).bigint(8);
+    read.performance = performance_at(Row(0), 9);
+  }
   return read;
 }
 
@@ -215,7 +199,7 @@ void end_expired(const std::vector<int64_t>& reservation_ids) {
       "   WHERE id = ANY ($1) AND status = 'hold' AND expires_at <= clock_timestamp() RETURNING id)"
       "DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM expired)",
       {INT8ARRAYOID});
-  plan.run(Args().bigint_array(reservation_ids));
+  run_writing_claims(plan, Args().bigint_array(reservation_ids));
 }
 
 std::string new_hold_token() {
@@ -230,36 +214,43 @@ std::string new_hold_token() {
   return token;
 }
 
-Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
-  std::optional<int64_t> performance_id = arg_int64(fcinfo, 0);
-  std::optional<int64_t> user_id = arg_int64(fcinfo, 2);
-  std::vector<int64_t> seat_ids = requested_seats(fcinfo);
-  bool first_write = !settings::transaction_has_written();
+// The locks a hold took, so that a quiet refusal can give them back and
+// leave no trace.
+struct HoldLocks {
+  std::optional<uint64_t> customer;
+  std::vector<int64_t> seats;
 
-  SpiConnection spi;
+  void give_back() {
+    unlock_seats(seats);
+    seats.clear();
+    if (customer) unlock(LockSpace::customer, *customer);
+    customer.reset();
+  }
+};
+
+Error seats_taken(const std::string& detail) {
+  return Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken", detail,
+               "Choose again from the current seat map.");
+}
+
+// Steps 2-5 above; any refusal is thrown. refuse_early: a refusal nobody
+// will read (a quiet hold whose NOTICE is filtered out) need not name the
+// seats, so a claimed seat refuses after the first read.
+Booking take_seats(std::optional<int64_t> performance_id, const std::vector<int64_t>& seat_ids, const Customer& customer,
+                   HoldLocks& locks, bool refuse_early) {
+  bool first_write = !settings::transaction_has_written();
   // Lock order: the customer, then the seats. A seat another transaction is
   // taking (or giving back) right now decides the answer before any SQL runs:
   // a refused hold costs a few lock-table probes and writes nothing.
-  bool customer_locked = user_id && performance_id;
-  if (customer_locked) lock(LockSpace::customer, customer_key(*performance_id, static_cast<uint32_t>(*user_id)));
+  if (performance_id) {
+    locks.customer = customer_key(*performance_id, customer.lock_key());
+    lock(LockSpace::customer, *locks.customer);
+  }
   std::vector<int64_t> busy = try_lock_seats(seat_ids);
-  // A quiet refusal (try_hold) gives back the locks it did get, so it leaves
-  // no trace, and answers NULL. It returns normally: the transaction goes on,
-  // so SPI must be finished as usual.
-  auto refuse_quietly = [&] {
-    std::vector<int64_t> taken;
-    for (int64_t seat : seat_ids)
-      if (!std::binary_search(busy.begin(), busy.end(), seat)) taken.push_back(seat);
-    unlock_seats(taken);
-    if (customer_locked) unlock(LockSpace::customer, customer_key(*performance_id, static_cast<uint32_t>(*user_id)));
-    fcinfo->isnull = true;
-    return Datum(0);
-  };
-  if (!busy.empty() && quiet) return refuse_quietly();
+  for (int64_t seat : seat_ids)
+    if (!std::binary_search(busy.begin(), busy.end(), seat)) locks.seats.push_back(seat);
   if (!busy.empty())
-    throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
-                "Being taken by another buyer right now: seats " + join_ids(busy) + ". Nothing was held.",
-                "Choose again from the current seat map (boxoffice.seat_map).");
+    throw seats_taken("Being taken by another buyer right now: seats " + join_ids(busy) + ". Nothing was held.");
 
   // The claims first: a quiet hold of a seat already claimed for this
   // performance is refused after this one small read. Only a hold that can
@@ -269,9 +260,19 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
   bool taken_here = std::any_of(claims.begin(), claims.end(), [&](const Claim& c) {
     return c.live && performance_id && c.performance_id == *performance_id;
   });
-  if (taken_here && quiet) return refuse_quietly();
-  SeatsRead read = read_seats(seat_ids, performance_id);
+  if (taken_here && refuse_early) throw seats_taken("A seat you asked for is held or sold. Nothing was held.");
+  SeatsRead read = read_seats(seat_ids, performance_id, customer.guest_key);
   std::vector<SeatRow>& seats = read.seats;
+
+  // A seat of this performance held or sold is the answer, before anything
+  // else is looked at.
+  std::string unavailable;
+  for (const SeatRow& s : seats) {
+    if (!performance_id || s.performance_id != *performance_id) continue;
+    auto claim = std::find_if(claims.begin(), claims.end(), [&](const Claim& c) { return c.seat_id == s.seat.id; });
+    if (claim != claims.end() && claim->live) unavailable += (unavailable.empty() ? "" : ", ") + s.label();
+  }
+  if (!unavailable.empty()) throw seats_taken("Not available: " + unavailable + ". Nothing was held.");
 
   std::vector<int64_t> foreign;  // unknown, or of another performance
   {
@@ -286,24 +287,15 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
   if (!foreign.empty())
     throw Error(sqlstate::seats_not_in_performance, "seats not in this performance",
                 "Performance " + std::to_string(*performance_id) + " has no seats with ids " + join_ids(foreign) + ".",
-                "Take seat ids from boxoffice.seat_map() of this performance.");
+                "Take seat ids from the seat map of this performance.");
 
-  std::string unavailable;
   std::vector<int64_t> expired_holds;
   for (const Claim& c : claims)
     if (!c.live) expired_holds.push_back(c.reservation_id);
   int64_t total = 0;
-  for (const SeatRow& s : seats) {
-    auto claim = std::find_if(claims.begin(), claims.end(), [&](const Claim& c) { return c.seat_id == s.seat.id; });
-    if (claim != claims.end() && claim->live) unavailable += (unavailable.empty() ? "" : ", ") + s.label();
+  for (const SeatRow& s : seats)
     if (__builtin_add_overflow(total, s.seat.price, &total))
       throw Error(sqlstate::invalid_argument, "total price out of range", "The seat prices add up past the largest amount.");
-  }
-  if (!unavailable.empty() && quiet) return refuse_quietly();
-  if (!unavailable.empty())
-    throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
-                "Not available: " + unavailable + ". Nothing was held.",
-                "Choose again from the current seat map (boxoffice.seat_map).");
 
   Performance performance = on_sale(std::move(read.performance), performance_id);
   if (seat_ids.size() > static_cast<size_t>(performance.max_seats_per_hold))
@@ -311,41 +303,45 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
                 "You asked for " + std::to_string(seat_ids.size()) + " seats; one hold may take at most " +
                     std::to_string(performance.max_seats_per_hold) + ".",
                 "Choose fewer seats.");
-  if (user_id) check_customer_limit(*performance_id, *user_id, seat_ids.size(), performance.max_seats_per_customer);
+  if (customer.user_id)
+    check_user_limit(*performance_id, *customer.user_id, seat_ids.size(), performance.max_seats_per_customer);
+  else if (read.guest_seats + static_cast<int64_t>(seat_ids.size()) > performance.max_seats_per_customer)
+    throw customer_limit_error("This client holds", read.guest_seats, performance.max_seats_per_customer);
 
   if (!expired_holds.empty()) end_expired(expired_holds);
 
   // One statement writes the reservation and its claims.
   static Plan insert_hold(
       "WITH r AS ("
-      "  INSERT INTO boxoffice.reservations (performance_id, user_id, seat_ids, total_amount, hold_token_hash, expires_at)"
-      "  VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), $6) RETURNING id),"
+      "  INSERT INTO boxoffice.reservations"
+      "    (performance_id, user_id, seat_ids, total_amount, hold_token_hash, expires_at, guest_key_hash)"
+      "  VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), $6, sha256(convert_to($7, 'UTF8'))) RETURNING id),"
       " claims AS ("
       "  INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id, live_until)"
       "  SELECT unnest($3), $1, r.id, $6 FROM r)"
       "SELECT id FROM r",
-      {INT8OID, INT8OID, INT8ARRAYOID, INT8OID, TEXTOID, TIMESTAMPTZOID});
+      {INT8OID, INT8OID, INT8ARRAYOID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID});
 
   if (!settings::durable_holds && first_write) settings::commit_durably(false);
   if (settings::durable_holds) settings::undo_weakening();
   std::string token = new_hold_token();
   int64_t reservation_id;
   try {
-    insert_hold.run(Args()
-                        .bigint(performance_id)
-                        .bigint(user_id)
-                        .bigint_array(seat_ids)
-                        .bigint(total)
-                        .string(&token)
-                        .timestamptz(performance.expires_at));
+    run_writing_claims(insert_hold, Args()
+                                        .bigint(performance_id)
+                                        .bigint(customer.user_id)
+                                        .bigint_array(seat_ids)
+                                        .bigint(total)
+                                        .string(&token)
+                                        .timestamptz(performance.expires_at)
+                                        .string(customer.guest_key ? &*customer.guest_key : nullptr));
     reservation_id = Row(0).bigint(1);
   } catch (const Error& e) {
     // Only a caller whose snapshot is older than its locks (REPEATABLE READ)
     // gets here: the primary key found a claim the read did not see.
     if (e.sqlstate() != ERRCODE_UNIQUE_VIOLATION) throw;
-    throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
-                "A seat was claimed after this transaction's snapshot was taken. Nothing was held.",
-                "Retry in a new transaction, or use READ COMMITTED.");
+    throw seats_taken("A seat was claimed after this transaction's snapshot was taken. Nothing was held.")
+        .replacing_postgres_error();
   }
   Booking booking;
   booking.reservation_id = reservation_id;
@@ -360,19 +356,57 @@ Datum take_seats(FunctionCallInfo fcinfo, bool quiet) {
   booking.expires_at = performance.expires_at;
   booking.hold_token = std::move(token);
   booking.created_at = GetCurrentTransactionStartTimestamp();  // reservations.created_at defaults to now()
-  return booking_result(fcinfo, spi, booking);
+  return booking;
 }
 
-Datum hold(FunctionCallInfo fcinfo) { return take_seats(fcinfo, false); }
+// The refusals try_hold answers instead of raising: outcomes of the moment
+// (409 over HTTP), not mistakes in the request.
+bool is_refusal(const Error& e) {
+  return !e.transaction_failed() &&
+         (e.sqlstate() == sqlstate::seats_unavailable || e.sqlstate() == sqlstate::customer_limit_reached ||
+          e.sqlstate() == sqlstate::performance_not_on_sale);
+}
 
-Datum try_hold(FunctionCallInfo fcinfo) { return take_seats(fcinfo, true); }
+// A refusal told as a NOTICE: the caller learns why, the server log (at its
+// default log_min_messages = warning) records nothing.
+void notice(const Error& e) {
+  pg_call([&] {
+    if (!message_level_is_interesting(NOTICE)) return;
+    ereport(NOTICE, (errcode(e.sqlstate()), errmsg_internal("%s", e.message().c_str()),
+                     e.detail().empty() ? 0 : errdetail_internal("%s", e.detail().c_str()),
+                     e.hint().empty() ? 0 : errhint("%s", e.hint().c_str())));
+  });
+}
+
+Datum hold_or_answer(FunctionCallInfo fcinfo, bool quiet) {
+  std::optional<int64_t> performance_id = arg_int64(fcinfo, 0);
+  std::vector<int64_t> seat_ids = requested_seats(fcinfo);
+  Customer customer = customer_of(fcinfo);
+  SpiConnection spi;
+  HoldLocks locks;
+  bool refuse_early = quiet && !message_level_is_interesting(NOTICE);
+  try {
+    return booking_result(fcinfo, spi, take_seats(performance_id, seat_ids, customer, locks, refuse_early));
+  } catch (const Error& e) {
+    if (!quiet || !is_refusal(e)) throw;
+    // The transaction goes on: a quiet refusal leaves nothing behind, not even a lock.
+    locks.give_back();
+    notice(e);
+  }
+  fcinfo->isnull = true;
+  return Datum(0);
+}
+
+Datum hold(FunctionCallInfo fcinfo) { return hold_or_answer(fcinfo, false); }
+
+Datum try_hold(FunctionCallInfo fcinfo) { return hold_or_answer(fcinfo, true); }
 
 }  // namespace
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_hold);
-Datum boxoffice_hold(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
-PG_FUNCTION_INFO_V1(boxoffice_try_hold);
-Datum boxoffice_try_hold(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::try_hold); }
+PG_FUNCTION_INFO_V1(boxoffice_hold_v2);
+Datum boxoffice_hold_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
+PG_FUNCTION_INFO_V1(boxoffice_try_hold_v2);
+Datum boxoffice_try_hold_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::try_hold); }
 }

@@ -3,8 +3,12 @@
 #include "guard.hpp"
 
 extern "C" {
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 }
 
 namespace boxoffice {
@@ -53,4 +57,55 @@ void unlock_seats(const std::vector<int64_t>& seat_ids) {
   for (int64_t seat : seat_ids) unlock(LockSpace::seat, static_cast<uint64_t>(seat));
 }
 
+std::vector<int64_t> seats_being_taken() {
+  // A copy of the whole lock table, read under shared partition locks: one
+  // pass, however many seats there are.
+  LockData* data = pg_call([] { return GetLockStatusData(); });
+  std::vector<int64_t> seats;
+  for (int i = 0; i < data->nelements; i++) {
+    const LockInstanceData& l = data->locks[i];
+    if (l.locktag.locktag_type == LOCKTAG_ADVISORY && l.locktag.locktag_field1 == MyDatabaseId &&
+        l.locktag.locktag_field4 == static_cast<uint16>(LockSpace::seat) && (l.holdMask & LOCKBIT_ON(ExclusiveLock)) &&
+        l.pid != MyProcPid)
+      seats.push_back(static_cast<int64_t>((static_cast<uint64_t>(l.locktag.locktag_field2) << 32) |
+                                           l.locktag.locktag_field3));
+  }
+  return seats;
+}
+
+namespace {
+
+Datum seats_being_taken_sql(FunctionCallInfo) {
+  std::vector<int64_t> seats = seats_being_taken();
+  const int64_t* data = seats.data();
+  int n = static_cast<int>(seats.size());
+  return pg_call([&] {
+    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+    for (int i = 0; i < n; i++) elems[i] = Int64GetDatum(data[i]);
+    return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+  });
+}
+
+Datum lock_account_sql(FunctionCallInfo fcinfo) {
+  text* email = pg_call([&] { return PG_GETARG_TEXT_PP(0); });
+  uint64_t key = pg_call([&] {
+    return static_cast<uint64_t>(DatumGetUInt64(hash_any_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(email)),
+                                                                  static_cast<int>(VARSIZE_ANY_EXHDR(email)), 0)));
+  });
+  lock(LockSpace::account, key);
+  fcinfo->isnull = true;
+  return Datum(0);
+}
+
+}  // namespace
+
 }  // namespace boxoffice
+
+extern "C" {
+PG_FUNCTION_INFO_V1(boxoffice_seats_being_taken);
+Datum boxoffice_seats_being_taken(PG_FUNCTION_ARGS) {
+  return boxoffice::call_sql_function(fcinfo, boxoffice::seats_being_taken_sql);
+}
+PG_FUNCTION_INFO_V1(boxoffice_lock_account);
+Datum boxoffice_lock_account(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::lock_account_sql); }
+}

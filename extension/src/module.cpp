@@ -1,9 +1,13 @@
-// The loadable module: magic block and configuration parameters.
+// The loadable module: magic block, configuration parameters, and what must
+// be set up when the library is loaded.
+#include "claims.hpp"
+#include "guest_lockout.hpp"
 #include "settings.hpp"
 
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
@@ -25,4 +29,6 @@ extern "C" void _PG_init(void) {
                            "Confirmations and cancellations are always durable; releases never wait.",
                            &boxoffice::settings::durable_holds, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("boxoffice");
+  if (process_shared_preload_libraries_in_progress) boxoffice::reserve_guest_lockout();
+  boxoffice::reset_claim_writers_on_abort();
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "booking.hpp"
+#include "claims.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
 #include "reservation.hpp"
@@ -27,7 +28,7 @@ bool has_ended(const OwnedReservation& r) { return r.status != "hold" && r.statu
 void check_endable(const OwnedReservation& r, Ending ending) {
   if (ending == Ending::released && r.status == "confirmed")
     throw Error(sqlstate::invalid_state, "reservation is confirmed",
-                "A confirmed reservation is not a hold and cannot be released.", "Use boxoffice.cancel() instead.");
+                "A confirmed reservation is not a hold and cannot be released.", "Cancel it instead.");
 }
 
 // Ends the reservation if it is the owner's and can end this way, frees its
@@ -65,7 +66,8 @@ std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, End
   const std::string* token = owner.hold_token ? &*owner.hold_token : nullptr;
   std::string target = ending == Ending::released ? "released" : "cancelled";
   TimestampTz now = GetCurrentTimestamp();  // clock_timestamp(): one instant for the whole update
-  uint64_t n = end.run(Args().bigint(reservation_id).bigint(owner.user_id).string(token).string(&target).timestamptz(now));
+  uint64_t n = run_writing_claims(
+      end, Args().bigint(reservation_id).bigint(owner.user_id).string(token).string(&target).timestamptz(now));
   if (n == 0) return std::nullopt;
   Row first(0);
   Booking b;
@@ -77,10 +79,10 @@ std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, End
   b.venue_name = first.string(6);
   b.starts_at = first.timestamptz(7);
   b.total_amount = first.bigint(8);
-  b.expires_at = first.timestamptz(9);
   if (!first.is_null(10)) b.buyer_name = first.string(10);
   b.created_at = first.timestamptz(11);
   if (!first.is_null(12)) b.confirmed_at = first.timestamptz(12);
+  if (!b.confirmed_at) b.expires_at = first.timestamptz(9);  // a sale has no expiry
   b.ended_at = first.timestamptz(13);
   b.seats.reserve(n);
   for (uint64_t i = 0; i < n; i++) {
@@ -126,8 +128,8 @@ Datum cancel(FunctionCallInfo fcinfo) { return end_reservation(fcinfo, Ending::c
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_release);
-Datum boxoffice_release(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::release); }
-PG_FUNCTION_INFO_V1(boxoffice_cancel);
-Datum boxoffice_cancel(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::cancel); }
+PG_FUNCTION_INFO_V1(boxoffice_release_v2);
+Datum boxoffice_release_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::release); }
+PG_FUNCTION_INFO_V1(boxoffice_cancel_v2);
+Datum boxoffice_cancel_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::cancel); }
 }

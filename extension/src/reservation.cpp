@@ -26,7 +26,7 @@ OwnedReservation find_owned(std::optional<int64_t> reservation_id, const Owner& 
     throw Error(sqlstate::reservation_not_found, "reservation not found",
                 "There is no reservation " + (reservation_id ? std::to_string(*reservation_id) : std::string("null")) +
                     " that belongs to you.",
-                "Pass the user id that made the hold, or the hold token that hold() returned.");
+                "Act as the user who made the hold, or give the hold token it returned.");
   Row row(0);
   OwnedReservation r;
   r.status = row.string(1);

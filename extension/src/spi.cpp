@@ -38,6 +38,8 @@ Args& Args::integer(int32_t v) { return push(Int32GetDatum(v), false); }
 
 Args& Args::timestamptz(TimestampTz v) { return push(TimestampTzGetDatum(v), false); }
 
+Args& Args::datum(Datum v) { return push(v, false); }
+
 Args& Args::string(const std::string* v) {
   if (v == nullptr) return push(Datum(0), true);
   const std::string& s = *v;

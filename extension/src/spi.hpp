@@ -41,6 +41,7 @@ class Args {
   Args& string(const std::string* v);  // nullptr for NULL
   Args& bigint_array(const std::vector<int64_t>& v);
   Args& timestamptz(TimestampTz v);
+  Args& datum(Datum v);  // a value as PostgreSQL holds it, of the plan's type for this argument
   const Datum* values() const { return values_.data(); }
   const char* nulls() const { return nulls_.c_str(); }
 

@@ -5,6 +5,7 @@
 // expires. pg_cron runs it every minute to keep the tables tidy.
 #include <algorithm>
 
+#include "claims.hpp"
 #include "guard.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -36,7 +37,7 @@ Datum sweep(FunctionCallInfo fcinfo) {
   SpiConnection spi;
   while (expired < max_holds) {
     int32_t size = static_cast<int32_t>(std::min<int64_t>(settings::sweep_batch_size, max_holds - expired));
-    batch.run(Args().integer(size), 1);
+    run_writing_claims(batch, Args().integer(size), 1);
     Row row(0);
     int64_t n = row.bigint(1);
     expired += n;

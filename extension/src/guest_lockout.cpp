@@ -1,0 +1,181 @@
+// Guest look-ups rationed per phone number: a 4-digit PIN has 10,000 values,
+// so after 5 wrong PINs a phone number is locked for 15 minutes, right PIN or
+// not. The count must outlive the failing look-up, whose error aborts its
+// transaction, so it is kept in shared memory, not in a table: it needs
+// boxoffice in shared_preload_libraries, and starts afresh when PostgreSQL
+// restarts.
+//
+// The table is fixed: buckets of 8 slots, found by a hash of the phone number
+// seeded at startup (so nobody can aim at a bucket). A full bucket gives up
+// its stalest slot.
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "guard.hpp"
+#include "guest_lockout.hpp"
+
+extern "C" {
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "port.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+}
+
+namespace boxoffice {
+
+namespace {
+
+constexpr int wrong_pins_allowed = 5;
+constexpr TimestampTz lockout = 15 * 60 * USECS_PER_SEC;
+constexpr int buckets = 4096, ways = 8;
+
+struct Slot {
+  uint64 key;                // 0: free
+  int32 failures;            // wrong PINs since window_start
+  TimestampTz window_start;  // the first of them; they are forgotten after `lockout`
+  TimestampTz locked_until;
+};
+
+struct State {
+  LWLock* lock;
+  uint64 seed;
+  Slot slots[buckets * ways];
+};
+
+State* state = nullptr;
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+const char* const tranche = "boxoffice_guest_lockout";
+
+void request_shmem() {
+  if (previous_request_hook) previous_request_hook();
+  RequestAddinShmemSpace(sizeof(State));
+  RequestNamedLWLockTranche(tranche, 1);
+}
+
+void startup_shmem() {
+  if (previous_startup_hook) previous_startup_hook();
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  bool found;
+  state = static_cast<State*>(ShmemInitStruct("boxoffice guest lockout", sizeof(State), &found));
+  if (!found) {
+    std::memset(state, 0, sizeof(State));
+    state->lock = &(GetNamedLWLockTranche(tranche))->lock;
+    if (!pg_strong_random(&state->seed, sizeof state->seed)) state->seed = static_cast<uint64>(GetCurrentTimestamp());
+  }
+  LWLockRelease(AddinShmemInitLock);
+}
+
+bool stale(const Slot& s, TimestampTz now) { return s.locked_until <= now && s.window_start + lockout <= now; }
+
+TimestampTz freshness(const Slot& s) { return std::max(s.locked_until, s.window_start); }
+
+// The slot of a key in its bucket, or (take) a free, stale or the stalest one.
+Slot* slot_for(uint64 key, TimestampTz now, bool take) {
+  Slot* bucket = &state->slots[(key % buckets) * ways];
+  for (int i = 0; i < ways; i++)
+    if (bucket[i].key == key) return &bucket[i];
+  if (!take) return nullptr;
+  Slot* spare = &bucket[0];
+  for (int i = 0; i < ways; i++) {
+    if (bucket[i].key == 0 || stale(bucket[i], now)) {
+      spare = &bucket[i];
+      break;
+    }
+    if (freshness(bucket[i]) < freshness(*spare)) spare = &bucket[i];
+  }
+  *spare = Slot{key, 0, now, 0};
+  return spare;
+}
+
+// The phone number's key: never 0, which marks a free slot.
+uint64 key_of(FunctionCallInfo fcinfo) {
+  if (state == nullptr)
+    throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "guest look-up needs boxoffice in shared_preload_libraries",
+                "Wrong PINs are counted in shared memory, which boxoffice can only reserve when PostgreSQL starts.",
+                "Add boxoffice to shared_preload_libraries and restart PostgreSQL.");
+  text* phone = pg_call([&] { return PG_GETARG_TEXT_PP(0); });
+  uint64 key = DatumGetUInt64(hash_any_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(phone)),
+                                                static_cast<int>(VARSIZE_ANY_EXHDR(phone)), state->seed));
+  return key == 0 ? 1 : key;
+}
+
+// Runs fn(slot) under the lock. fn only reads and writes the slot.
+template <typename Fn>
+void with_slot(uint64 key, bool take, Fn fn) {
+  TimestampTz now = GetCurrentTimestamp();
+  pg_call([&] {
+    LWLockAcquire(state->lock, take ? LW_EXCLUSIVE : LW_SHARED);
+    Slot* s = slot_for(key, now, take);
+    if (s != nullptr) fn(*s, now);
+    LWLockRelease(state->lock);
+  });
+}
+
+// _guest_lookup_wait(phone): seconds until the phone's look-ups open again; 0 when open.
+Datum wait_sql(FunctionCallInfo fcinfo) {
+  uint64 key = key_of(fcinfo);
+  int32 seconds = 0;
+  with_slot(key, false, [&](Slot& s, TimestampTz now) {
+    if (s.locked_until > now) seconds = static_cast<int32>((s.locked_until - now + USECS_PER_SEC - 1) / USECS_PER_SEC);
+  });
+  return Int32GetDatum(seconds);
+}
+
+// _guest_lookup_failed(phone): one more wrong PIN; the 5th locks the phone.
+Datum failed_sql(FunctionCallInfo fcinfo) {
+  uint64 key = key_of(fcinfo);
+  with_slot(key, true, [&](Slot& s, TimestampTz now) {
+    if (s.window_start + lockout <= now) {
+      s.failures = 0;
+      s.window_start = now;
+    }
+    if (++s.failures >= wrong_pins_allowed) {
+      s.locked_until = now + lockout;
+      s.failures = 0;
+      s.window_start = now;
+    }
+  });
+  fcinfo->isnull = true;
+  return Datum(0);
+}
+
+// _guest_lookup_succeeded(phone): the right PIN forgets the wrong ones.
+Datum succeeded_sql(FunctionCallInfo fcinfo) {
+  uint64 key = key_of(fcinfo);
+  TimestampTz now = GetCurrentTimestamp();
+  pg_call([&] {
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    if (Slot* s = slot_for(key, now, false)) *s = Slot{};
+    LWLockRelease(state->lock);
+  });
+  fcinfo->isnull = true;
+  return Datum(0);
+}
+
+}  // namespace
+
+void reserve_guest_lockout() {
+  previous_request_hook = shmem_request_hook;
+  shmem_request_hook = request_shmem;
+  previous_startup_hook = shmem_startup_hook;
+  shmem_startup_hook = startup_shmem;
+}
+
+}  // namespace boxoffice
+
+extern "C" {
+PG_FUNCTION_INFO_V1(boxoffice_guest_lookup_wait);
+Datum boxoffice_guest_lookup_wait(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::wait_sql); }
+PG_FUNCTION_INFO_V1(boxoffice_guest_lookup_failed);
+Datum boxoffice_guest_lookup_failed(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::failed_sql); }
+PG_FUNCTION_INFO_V1(boxoffice_guest_lookup_succeeded);
+Datum boxoffice_guest_lookup_succeeded(PG_FUNCTION_ARGS) {
+  return boxoffice::call_sql_function(fcinfo, boxoffice::succeeded_sql);
+}
+}
