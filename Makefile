@@ -21,7 +21,7 @@ MODULEDIR = extension
 
 REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=pgcrypto --load-extension=boxoffice
-ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel
+ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel uncommitted_hold
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation --load-extension=pgcrypto --load-extension=boxoffice
 
 PG_CPPFLAGS = -Iextension/src -DBOXOFFICE_VERSION='"$(EXTVERSION)"'

@@ -16,7 +16,23 @@ SELECT boxoffice.register_user('x@example.com', '', 'whatever-pass');
 \echo :LAST_ERROR_SQLSTATE
 SELECT boxoffice.register_user('x@example.com', 'X', 'short');
 \echo :LAST_ERROR_SQLSTATE
+-- a name of only invisible characters is no name
+SELECT boxoffice.register_user('x@example.com', U&'\3000\200B', 'whatever-pass');
+\echo :LAST_ERROR_SQLSTATE
+-- the checks mean the same whatever the caller's settings: with
+-- standard_conforming_strings off, an address with a space is still refused
+-- by the function itself (and no error ever shows the password's hash)
+SET standard_conforming_strings = off;
+SELECT boxoffice.register_user('a b@example.com', 'Spacey', 'whatever-pass');
+\echo :LAST_ERROR_SQLSTATE
+RESET standard_conforming_strings;
 SELECT count(*) AS users FROM boxoffice.users;
+-- registration serialises one address with a lock of boxoffice's own key space
+-- (objsubid 1003), never in the application's pg_advisory_* keys (1 and 2)
+BEGIN;
+SELECT boxoffice.register_user('locked@example.com', 'Lock Test', 'whatever-pass') > 0 AS registered;
+SELECT objsubid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+ROLLBACK;
 
 SELECT boxoffice.verify_password('alice@example.com', 'alice-password') = t.id('alice') AS alice_logs_in;
 SELECT boxoffice.verify_password('ALICE@EXAMPLE.COM', 'alice-password') = t.id('alice') AS case_insensitive_email;

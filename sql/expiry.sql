@@ -29,7 +29,7 @@ SELECT status FROM boxoffice.seat_map(t.id('p_short')) WHERE seat_id = ANY (t.se
 
 -- releasing or cancelling an expired hold reports it expired
 SELECT (h).reservation_id AS res2, (h).hold_token AS tok2
-  FROM (SELECT boxoffice.hold(t.id('p_short'), t.seats('p_short', 'B-1-1')) AS h) x \gset
+  FROM (SELECT boxoffice.hold(t.id('p_short'), t.seats('p_short', 'B-1-1'), guest_key => 'expiry') AS h) x \gset
 SELECT pg_sleep(1.2);
 SELECT (boxoffice.release(:res2, hold_token => :'tok2')).status AS released_after_expiry;
 SELECT status, ended_at = expires_at AS ended_at_expiry FROM boxoffice.reservations WHERE id = :res2;

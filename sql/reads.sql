@@ -62,6 +62,48 @@ SELECT boxoffice.guest_lookup('010-1234-5678', '12345');
 SELECT count(*) FROM boxoffice.guest_lookup('01011112222', '1234');
 \echo :LAST_ERROR_SQLSTATE
 
+-- 5 wrong PINs lock a phone number for 15 minutes, right PIN or not; each
+-- look-up here is its own transaction, so the count outlives the error
+SELECT boxoffice.guest_lookup('010-7777-0001', '0000');
+SELECT boxoffice.guest_lookup('010-7777-0001', '0001');
+SELECT boxoffice.guest_lookup('010-7777-0001', '0002');
+SELECT boxoffice.guest_lookup('010-7777-0001', '0003');
+SELECT boxoffice.guest_lookup('010-7777-0001', '0004');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
+SELECT boxoffice.guest_lookup('010-7777-0001', '0005');
+\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice._guest_lookup_wait('01077770001') BETWEEN 890 AND 900 AS locked_for_15_minutes;
+-- other phone numbers are not affected; a right PIN forgets earlier wrong ones
+SELECT boxoffice.guest_lookup('010-1234-5678', '0000');
+SELECT count(*) AS found FROM boxoffice.guest_lookup('010-1234-5678', '1234');
+
+-- the answer time does not tell whether a phone number has bookings: one
+-- bcrypt either way (0.1.0 spent one per booking of the phone, 0.03 ms on a
+-- phone without any)
+CREATE TEMP TABLE lookup_times (has_bookings boolean, ms float8);
+DO $$
+DECLARE
+  t0 timestamptz;
+  phone text;
+BEGIN
+  FOR i IN 1..4 LOOP
+    FOREACH phone IN ARRAY ARRAY['010-1234-5678', '010-7777-0002'] LOOP
+      t0 := clock_timestamp();
+      BEGIN
+        PERFORM boxoffice.guest_lookup(phone, '9' || i || '99');
+      EXCEPTION WHEN SQLSTATE 'TK012' THEN NULL;
+      END;
+      INSERT INTO lookup_times VALUES (phone = '010-1234-5678', 1000 * extract(epoch FROM clock_timestamp() - t0));
+    END LOOP;
+  END LOOP;
+END $$;
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE has_bookings)
+     / percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE NOT has_bookings) BETWEEN 0.33 AND 3 AS same_answer_time
+  FROM lookup_times;
+SELECT count(*) AS found FROM boxoffice.guest_lookup('010-1234-5678', '1234');
+
 SELECT sqlstate, name FROM boxoffice.error_codes ORDER BY sqlstate;
 
 -- one performance as JSON, for an HTTP client

@@ -93,15 +93,16 @@ Slot* slot_for(uint64 key, TimestampTz now, bool take) {
   return spare;
 }
 
-// The phone number's key: never 0, which marks a free slot.
+// The phone number's key, in this database: never 0, which marks a free slot.
 uint64 key_of(FunctionCallInfo fcinfo) {
   if (state == nullptr)
     throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "guest look-up needs boxoffice in shared_preload_libraries",
                 "Wrong PINs are counted in shared memory, which boxoffice can only reserve when PostgreSQL starts.",
                 "Add boxoffice to shared_preload_libraries and restart PostgreSQL.");
   text* phone = pg_call([&] { return PG_GETARG_TEXT_PP(0); });
+  // one database's guests never lock another's
   uint64 key = DatumGetUInt64(hash_any_extended(reinterpret_cast<const unsigned char*>(VARDATA_ANY(phone)),
-                                                static_cast<int>(VARSIZE_ANY_EXHDR(phone)), state->seed));
+                                                static_cast<int>(VARSIZE_ANY_EXHDR(phone)), state->seed ^ MyDatabaseId));
   return key == 0 ? 1 : key;
 }
 

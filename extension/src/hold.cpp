@@ -89,9 +89,10 @@ std::vector<int64_t> requested_seats(FunctionCallInfo fcinfo) {
   return seats;
 }
 
-Error customer_limit_error(const std::string& whose, int64_t already, int32_t limit) {
+// who_has: "You already hold or bought", "This client already holds".
+Error customer_limit_error(const std::string& who_has, int64_t already, int32_t limit) {
   return Error(sqlstate::customer_limit_reached, "seat limit per customer reached",
-               whose + " already " + std::to_string(already) + " seats for this performance; the limit is " +
+               who_has + " " + std::to_string(already) + " seats for this performance; the limit is " +
                    std::to_string(limit) + " per customer.",
                "Release a hold or choose fewer seats.");
 }
@@ -111,7 +112,7 @@ void check_user_limit(int64_t performance_id, int64_t user_id, size_t wanted, in
     throw Error(sqlstate::user_not_found, "user not found", "There is no user " + std::to_string(user_id) + ".",
                 "Register an account first, or hold as a guest.");
   int64_t already = row.bigint(2);
-  if (already + static_cast<int64_t>(wanted) > limit) throw customer_limit_error("You hold or bought", already, limit);
+  if (already + static_cast<int64_t>(wanted) > limit) throw customer_limit_error("You already hold or bought", already, limit);
 }
 
 // A claim on one of the requested seats.
@@ -306,7 +307,7 @@ Booking take_seats(std::optional<int64_t> performance_id, const std::vector<int6
   if (customer.user_id)
     check_user_limit(*performance_id, *customer.user_id, seat_ids.size(), performance.max_seats_per_customer);
   else if (read.guest_seats + static_cast<int64_t>(seat_ids.size()) > performance.max_seats_per_customer)
-    throw customer_limit_error("This client holds", read.guest_seats, performance.max_seats_per_customer);
+    throw customer_limit_error("This client already holds", read.guest_seats, performance.max_seats_per_customer);
 
   if (!expired_holds.empty()) end_expired(expired_holds);
 

@@ -23,10 +23,6 @@ const char* const kAdminContextSql =
     "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true),"
     " boxoffice.require_admin(($2::jsonb->>'sub')::bigint)";
 
-// Server NOTICEs (RAISE NOTICE in the extension) would otherwise be printed to
-// stderr once per request by libpq's default processor.
-void ignore_notice(void*, const char*) {}
-
 std::string field(const PGresult* r, int code) {
   const char* v = PQresultErrorField(r, code);
   return v ? v : "";
@@ -38,7 +34,22 @@ std::string field(const PGresult* r, int code) {
 // that acquired the slot touches pg, so it needs no lock.
 struct Pool::Connection {
   PGconn* pg = nullptr;
+  std::optional<QueryResult::Notice> refusal;  // of the statement running now
 };
+
+namespace {
+
+// Server NOTICEs arrive here, not on stderr (libpq's default). A refusal
+// (class TK) is kept for the request; others are dropped.
+void keep_refusal(void* slot, const PGresult* notice) {
+  auto* c = static_cast<Pool::Connection*>(slot);
+  std::string sqlstate = field(notice, PG_DIAG_SQLSTATE);
+  if (c->refusal || sqlstate.rfind("TK", 0) != 0) return;
+  c->refusal = QueryResult::Notice{sqlstate, field(notice, PG_DIAG_MESSAGE_PRIMARY), field(notice, PG_DIAG_MESSAGE_DETAIL),
+                                   field(notice, PG_DIAG_MESSAGE_HINT)};
+}
+
+}  // namespace
 
 Pool::Pool(Options options) : options_(std::move(options)) {
   options_.size = std::max(1, options_.size);
@@ -115,11 +126,11 @@ bool command_ok(PGconn* pg, PGresult* r) {
 }
 
 // Opens and prepares a connection; on failure pg stays null.
-bool open(PGconn*& pg, const Pool::Options& options, Counters k) {
+bool open(PGconn*& pg, Pool::Connection* slot, const Pool::Options& options, Counters k) {
   PGconn* conn = PQconnectdb(options.conninfo.c_str());
   bool ok = conn && PQstatus(conn) == CONNECTION_OK;
   if (ok) {
-    PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+    PQsetNoticeReceiver(conn, keep_refusal, slot);
     std::string set = "SET statement_timeout = " + std::to_string(std::max(0, options.statement_timeout_ms));
     ok = command_ok(conn, PQexec(conn, set.c_str()));
   }
@@ -155,11 +166,12 @@ bool went_away(PGconn* pg) {
   return poll(&p, 1, 0) != 0;
 }
 
-// Makes pg an open, usable connection (re-opening a broken one).
-bool ready(PGconn*& pg, const Pool::Options& options, Counters k) {
+// Makes the slot's connection open and usable (re-opening a broken one).
+bool ready(Pool::Connection* slot, const Pool::Options& options, Counters k) {
+  PGconn*& pg = slot->pg;
   if (pg && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE && !went_away(pg)) return true;
   if (pg) drop(pg, k);
-  return open(pg, options, k);
+  return open(pg, slot, options, k);
 }
 
 }  // namespace
@@ -177,12 +189,13 @@ std::optional<QueryResult> Pool::execute(const std::string& role, const std::str
     result.outcome = QueryResult::Outcome::connection_error;
   };
 
-  if (!ready(c->pg, options_, k)) {
+  if (!ready(c, options_, k)) {
     result.outcome = QueryResult::Outcome::connection_error;
     release(c);
     return result;
   }
   PGconn* pg = c->pg;
+  c->refusal.reset();
 
   const char* context_values[2] = {role.c_str(), claims_json.c_str()};
   std::vector<const char*> values;
@@ -258,6 +271,7 @@ std::optional<QueryResult> Pool::execute(const std::string& role, const std::str
     }
   }
 
+  if (result.outcome == QueryResult::Outcome::ok) result.refusal = std::move(c->refusal);
   if (lost || !synced || PQexitPipelineMode(pg) != 1 || PQstatus(pg) != CONNECTION_OK ||
       PQtransactionStatus(pg) != PQTRANS_IDLE)
     broken();
@@ -269,7 +283,7 @@ bool Pool::ping() {
   Connection* c = acquire();
   if (!c) return false;
   Counters k{mutex_, stats_};
-  bool ok = ready(c->pg, options_, k);
+  bool ok = ready(c, options_, k);
   if (ok) {
     PGresult* r = PQexec(c->pg, "SELECT 1");
     ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;

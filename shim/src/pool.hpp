@@ -32,6 +32,12 @@ struct QueryResult {
   std::string value;  // first column of the first row (the JSON body), when has_row
   // sql_error: the server's error fields
   std::string sqlstate, message, detail, hint;
+  // ok: the first NOTICE of class TK the statement raised, if any. A function
+  // that answers a refusal instead of raising it (try_hold) says why this way.
+  struct Notice {
+    std::string sqlstate, message, detail, hint;
+  };
+  std::optional<Notice> refusal;
 };
 
 class Pool {
@@ -64,8 +70,9 @@ class Pool {
   };
   Stats stats() const;
 
+  struct Connection;  // a slot of the pool (pool.cpp)
+
  private:
-  struct Connection;
   Connection* acquire();
   void release(Connection* c);
   Options options_;

@@ -1,5 +1,7 @@
 #include "problem.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace shim {
@@ -33,6 +35,8 @@ int http_status_for_sqlstate(const std::string& sqlstate) {
       {"TK019", 404},  // concert_not_found
       {"TK020", 404},  // user_not_found
       {"TK021", 422},  // buyer_details_required
+      {"TK022", 429},  // guest_lookup_locked (Retry-After from the hint)
+      {"TK023", 422},  // guest_key_required
       {"TK", 400},     // a TK code newer than this table
       // PostgreSQL
       {"23505", 409},  // unique_violation
@@ -63,6 +67,14 @@ int http_status_for_sqlstate(const std::string& sqlstate) {
 
 int retry_after_for_status(int status) {
   return status == 503 ? 1 : 0;  // 503 here means "busy or restarting": worth a quick retry
+}
+
+int seconds_to_wait(const std::string& hint) {
+  size_t at = hint.find_first_of("0123456789");
+  if (at == std::string::npos) return 60;
+  size_t end = hint.find_first_not_of("0123456789", at);
+  std::string digits = hint.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  return digits.size() > 6 ? 60 : std::max(1, std::stoi(digits));
 }
 
 const char* reason_phrase(int status) {

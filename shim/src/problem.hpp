@@ -15,6 +15,10 @@ int http_status_for_sqlstate(const std::string& sqlstate);
 // Retry-After seconds to send with a status (503 -> 1), or 0 for none.
 int retry_after_for_status(int status);
 
+// The wait a 429 from the database names: the first whole number of its hint
+// ("Try again in 842 seconds."), or 60 when it names none.
+int seconds_to_wait(const std::string& hint);
+
 // A problem+json body: {"type": "about:blank", "title": <reason phrase>,
 // "status": status, "code": code, "message": ..., "detail": ..., "hint": ...,
 // "error_id": ...}. Empty strings are omitted. Properly JSON-escaped.

@@ -44,9 +44,12 @@ const std::vector<Route> kRoutes = {
     {"POST", "/v1/performances/{performance_id}/holds", "hold", "reservations",
      "Hold all the given seats or none. Without a token the hold is a guest's; keep the hold_token it returns.",
      Access::optional_user, Kind::sql, 201,
-     "SELECT to_jsonb(b) FROM boxoffice.hold($1::bigint,"
-     " ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'seat_ids'))::bigint[], $3::bigint) b",
-     {I::path_id, I::body, I::user_id}, R"({"seat_ids": [5, 6]})"},
+     // try_hold: a refusal (seats taken, limits, not on sale) is an answer, not
+     // an error: it comes back as NULL with a NOTICE, which the server turns
+     // into the refusal's problem, and the database logs nothing.
+     "SELECT to_jsonb(boxoffice.try_hold($1::bigint,"
+     " ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'seat_ids'))::bigint[], $3::bigint, $4))",
+     {I::path_id, I::body, I::user_id, I::client}, R"({"seat_ids": [5, 6]})"},
     {"GET", "/v1/reservations", "my_reservations", "reservations", "The token user's reservations, newest first.",
      Access::user, Kind::sql, 200, "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.my_reservations($1::bigint) b",
      {I::user_id}, nullptr},

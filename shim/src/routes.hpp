@@ -22,6 +22,7 @@ enum class Input {
   body,        // the whole JSON body (a JSON object; "{}" when empty)
   user_id,     // the "sub" claim of a verified token, or NULL
   hold_token,  // the X-Hold-Token header, or NULL
+  client,      // the client's address (client_address.hpp): the guest key of a hold
 };
 
 // What the server does besides running SQL.

@@ -12,6 +12,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "client_address.hpp"
 #include "jwt.hpp"
 #include "openapi.hpp"
 #include "problem.hpp"
@@ -250,10 +251,11 @@ Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response
         case Kind::login: break;
       }
 
+      std::string client = client_address(req.remote_addr, req.get_header_value("X-Forwarded-For"),
+                                          settings_.trusted_proxies);
       // Guessing a password or a 4-digit PIN takes many tries: ration them.
       int retry_after = 0;
-      if (route->checks_secret &&
-          !secret_attempts_.allow(std::string(route->operation_id) + ":" + req.remote_addr, &retry_after)) {
+      if (route->checks_secret && !secret_attempts_.allow(std::string(route->operation_id) + ":" + client, &retry_after)) {
         res.set_header("Retry-After", std::to_string(retry_after));
         return problem(429, "too_many_attempts", "too many attempts",
                        "This address has used its " + std::to_string(settings_.secret_attempts_per_minute) +
@@ -279,6 +281,7 @@ Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response
           case Input::path_id: params.emplace_back(path_id); break;
           case Input::body: params.emplace_back(body); break;
           case Input::user_id: params.push_back(caller.user_id); break;
+          case Input::client: params.emplace_back(client); break;
           case Input::hold_token: {
             std::string token = req.get_header_value("X-Hold-Token");
             params.push_back(token.empty() ? std::nullopt : std::optional<std::string>(token));
@@ -297,9 +300,16 @@ Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response
                       : problem(503, "database_busy", "database busy", "No database connection was free in time.",
                                 "Retry shortly.");
       }
+      // A refusal answered instead of raised (NULL and a NOTICE) reads like
+      // the error it stands for: the database logged nothing.
+      if (result->outcome == QueryResult::Outcome::ok && result->refusal && (!result->has_row || result->value == "null")) {
+        const QueryResult::Notice& n = *result->refusal;
+        return problem(http_status_for_sqlstate(n.sqlstate), n.sqlstate, n.message, n.detail, n.hint);
+      }
       if (result->outcome == QueryResult::Outcome::sql_error) {
         int status = http_status_for_sqlstate(result->sqlstate);
         if (int retry = retry_after_for_status(status)) res.set_header("Retry-After", std::to_string(retry));
+        if (status == 429) res.set_header("Retry-After", std::to_string(seconds_to_wait(result->hint)));
         if (status >= 500) {  // log the cause under an id; the client gets only the id
           std::string error_id = random_hex_id();
           log_line({{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},

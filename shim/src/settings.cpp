@@ -78,6 +78,9 @@ const Option kOptions[] = {
      [](const Settings& s) { return std::to_string(s.secret_attempts_per_minute); },
      [](Settings& s, long long n, const std::string&) { s.secret_attempts_per_minute = static_cast<int>(n); },
      "login and guest-lookup attempts per client address per minute; more get 429"},
+    {"--trusted-proxies", "BOXOFFICE_TRUSTED_PROXIES", Option::text, 0, 0, none,
+     [](Settings& s, long long, const std::string& v) { s.trusted_proxies_text = v; },
+     "proxies (addresses or CIDR blocks, comma-separated) whose X-Forwarded-For names the client; none by default"},
     {"--port-file", "BOXOFFICE_HTTP_PORT_FILE", Option::text, 0, 0, none,
      [](Settings& s, long long, const std::string& v) { s.port_file = v; },
      "write the bound port to this file (useful with port 0)"},
@@ -234,6 +237,11 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
   if (s.listen_host.empty()) throw SettingsError("--host must not be empty");
   if (s.jwt_issuer.empty()) throw SettingsError("--jwt-issuer must not be empty");
   if (s.jwt_audience.empty()) throw SettingsError("--jwt-audience must not be empty");
+  try {
+    s.trusted_proxies = TrustedProxies::parse(s.trusted_proxies_text);
+  } catch (const std::invalid_argument& e) {
+    throw SettingsError(std::string("--trusted-proxies: ") + e.what());
+  }
   if (s.database_url.empty())
     throw SettingsError("a database URL is required: --database-url or BOXOFFICE_DATABASE_URL "
                         "(libpq conninfo or URI)");

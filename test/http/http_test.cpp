@@ -531,6 +531,107 @@ TEST_F(HttpTest, DatabaseRestartIsSurvived) {
   for (int i = 0; i < 20; i++) EXPECT_EQ(api.get("/v1/concerts").status, 200);
 }
 
+// --- what an attacker tried (issue 8) ------------------------------------------------
+
+// One anonymous client held 24 seats in 6 guest holds: now the limit per
+// customer applies to each client address (here the shim trusts 127.0.0.1 as
+// a proxy, so X-Forwarded-For names other clients).
+TEST_F(HttpTest, OneGuestClientCannotHoldTheHouse) {
+  Stage s = make_stage(api, admin_, 4);
+  EXPECT_EQ(api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[1]}}}).status, 201);
+  EXPECT_EQ(api.post(holds_path(s), {{"seat_ids", {s.seats[2], s.seats[3]}}}).status, 201);
+  Reply over = api.post(holds_path(s), {{"seat_ids", {s.seats[4]}}});
+  EXPECT_EQ(over.status, 409) << over.text;
+  EXPECT_EQ(over.body.value("code", ""), "TK008");
+  auto from = [&](const std::string& client, std::vector<int64_t> seats) {
+    return api.call("POST", holds_path(s), json{{"seat_ids", seats}}.dump(), {{"X-Forwarded-For", client}});
+  };
+  EXPECT_EQ(from("203.0.113.7", {s.seats[4], s.seats[5], s.seats[6], s.seats[7]}).status, 201);
+  EXPECT_EQ(from("203.0.113.7", {s.seats[8]}).status, 409);
+  // what a client writes on the left of the header is not believed
+  EXPECT_EQ(from("198.51.100.99, 203.0.113.7", {s.seats[8]}).status, 409);
+  EXPECT_EQ(from("198.51.100.1", {s.seats[8]}).status, 201);
+}
+
+// A refusal is an answer, not an error: refused holds write nothing to the
+// server log, and the answer still names the taken seats.
+TEST_F(HttpTest, RefusedHoldsWriteNothingToTheServerLog) {
+  Stage s = make_stage(api, admin_);
+  std::string buyer = register_and_login(api), other = register_and_login(api);
+  ASSERT_EQ(api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}}, buyer).status, 201);
+  auto our_lines = [&] {
+    std::ifstream log(env("BOXOFFICE_TEST_PG_LOG"));
+    int n = 0;
+    for (std::string line; std::getline(log, line);)
+      if (line.find("@boxoffice_http ") != std::string::npos) n++;
+    return n;
+  };
+  int before = our_lines();
+  for (int i = 0; i < 100; i++) {
+    Reply r = api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[1]}}}, i % 2 ? other : "");
+    EXPECT_EQ(r.status, 409) << r.text;
+    EXPECT_EQ(r.body.value("code", ""), "TK003");
+    EXPECT_NE(r.body.value("detail", "").find("Not available: A-1-1 ("), std::string::npos) << r.text;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(our_lines(), before) << "refused holds wrote to " << env("BOXOFFICE_TEST_PG_LOG");
+}
+
+// 5 wrong PINs for one phone number lock it for 15 minutes: 429 with Retry-After.
+TEST_F(HttpTest, WrongPinsLockAPhoneNumber) {
+  for (int i = 0; i < 5; i++)
+    EXPECT_EQ(api.post("/v1/guest-lookup", {{"phone", "010-4444-0001"}, {"pin", std::to_string(2000 + i)}}).status, 404);
+  Reply locked = api.post("/v1/guest-lookup", {{"phone", "010-4444-0001"}, {"pin", "2005"}});
+  EXPECT_EQ(locked.status, 429) << locked.text;
+  EXPECT_EQ(locked.body.value("code", ""), "TK022");
+  int wait = std::atoi(locked.header("Retry-After").c_str());
+  EXPECT_GE(wait, 890);
+  EXPECT_LE(wait, 900);
+}
+
+// After a performance is cancelled, an existing hold cannot be confirmed.
+TEST_F(HttpTest, NoSaleOnceSalesStop) {
+  Stage s = make_stage(api, admin_);
+  std::string token = register_and_login(api);
+  Reply hold = api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}}, token);
+  ASSERT_EQ(hold.status, 201) << hold.text;
+  int64_t id = hold.body.value("reservation_id", int64_t{0});
+  EXPECT_EQ(api.post("/v1/admin/performances/" + std::to_string(s.performance) + "/cancel", json::object(), admin_).status, 200);
+  Reply late = api.post(reservation_path(id, "confirm"), json::object(), token);
+  EXPECT_EQ(late.status, 409) << late.text;
+  EXPECT_EQ(late.body.value("code", ""), "TK002");
+  EXPECT_EQ(api.post(reservation_path(id, "release"), json::object(), token).status, 200);
+}
+
+// A sold ticket does not read as if it expired; hints speak of what to do,
+// never of SQL functions.
+TEST_F(HttpTest, AnswersSpeakHttp) {
+  Stage s = make_stage(api, admin_);
+  std::string token = register_and_login(api);
+  Reply hold = api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}}, token);
+  ASSERT_EQ(hold.status, 201) << hold.text;
+  EXPECT_TRUE(hold.body.at("expires_at").is_string());
+  int64_t id = hold.body.value("reservation_id", int64_t{0});
+  Reply sold = api.post(reservation_path(id, "confirm"), json::object(), token);
+  EXPECT_TRUE(sold.body.at("expires_at").is_null()) << sold.text;
+  EXPECT_TRUE(api.get(reservation_path(id), token).body.at("expires_at").is_null());
+  std::vector<Reply> errors = {
+      api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}}),                                   // taken
+      api.post(holds_path(s), {{"seat_ids", json::array()}}),                                // none
+      api.post(holds_path(s), {{"seat_ids", {999999}}}),                                       // not here
+      api.post("/v1/performances/999999/holds", {{"seat_ids", {1}}}),                          // no performance
+      api.post(reservation_path(id, "release"), json::object(), token),                        // sold
+      api.get(reservation_path(999999), token),                                                // not found
+      api.post("/v1/login", {{"email", "nobody@example.com"}, {"password", "whatever-pass"}}),  // credentials
+  };
+  for (const Reply& e : errors) {
+    EXPECT_GE(e.status, 400) << e.text;
+    std::string hint = e.body.value("hint", "");
+    EXPECT_EQ(hint.find("boxoffice."), std::string::npos) << e.text;
+    EXPECT_EQ(hint.find("()"), std::string::npos) << e.text;
+  }
+}
+
 // --- secrets are guessed by scripts: attempts are rationed per client -------------
 
 TEST_F(HttpTest, GuestLookupAttemptsAreRationed) {
@@ -538,7 +639,9 @@ TEST_F(HttpTest, GuestLookupAttemptsAreRationed) {
   int refused_at = 0;
   std::string retry_after;
   for (int i = 1; i <= budget + 1 && refused_at == 0; i++) {
-    Reply r = api.post("/v1/guest-lookup", {{"phone", "010-0000-0000"}, {"pin", std::to_string(1000 + i)}});
+    // a phone number each, so that the database's own lockout (5 wrong PINs
+    // per phone) does not answer first
+    Reply r = api.post("/v1/guest-lookup", {{"phone", "010-0000-" + std::to_string(1000 + i)}, {"pin", "1000"}});
     if (r.status == 429) {
       refused_at = i;
       retry_after = r.header("Retry-After");

@@ -1,17 +1,25 @@
 -- Structure: tables, keys, constraints and the indexes the engine relies on.
 BEGIN;
-SELECT plan(39);
+SELECT plan(44);
 
 SELECT has_schema('boxoffice');
-SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims']);
+SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims', 'secrets']);
 
 -- the double-booking guard: one claim per seat, by primary key
 SELECT col_is_pk('boxoffice', 'seat_claims', ARRAY['seat_id'], 'a seat has at most one claim');
 SELECT hasnt_fk('boxoffice', 'seat_claims', 'claims take no row locks on seats or reservations (no foreign keys)');
-SELECT is((SELECT count(*)::int FROM pg_index WHERE indrelid = 'boxoffice.reservations'::regclass), 6,
+SELECT is((SELECT count(*)::int FROM pg_index WHERE indrelid = 'boxoffice.reservations'::regclass), 7,
           'reservations have exactly the indexes the engine needs');
 SELECT has_index('boxoffice', 'seat_claims', 'seat_claims_reservation', ARRAY['reservation_id']);
 SELECT col_not_null('boxoffice', 'seat_claims', 'live_until', 'a claim says how long it holds its seat');
+-- the claims follow the reservations, and nothing else writes them
+SELECT has_trigger('boxoffice', 'reservations', 'claims_follow', 'a reservation written by hand brings its claims along');
+SELECT has_trigger('boxoffice', 'seat_claims', 'derived_only', 'claims are not written by hand');
+SELECT is((SELECT string_agg(tgname || ':' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger
+            WHERE tgrelid IN ('boxoffice.reservations'::regclass, 'boxoffice.seat_claims'::regclass) AND NOT tgisinternal),
+          'claims_follow:A, claims_follow_truncate:A, derived_only:A, derived_only_truncate:A',
+          'they fire always, in replication mode too');
+SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'confirmed_before_expiry'), 'a sale is never dated after its hold''s expiry');
 
 -- inventory
 SELECT col_is_unique('boxoffice', 'seats', ARRAY['performance_id', 'section', 'row_number', 'seat_number'], 'one row per seat position');
@@ -37,6 +45,8 @@ SELECT has_index('boxoffice', 'reservations', 'reservations_live_by_user', ARRAY
 SELECT ok((SELECT indpred IS NOT NULL FROM pg_index WHERE indexrelid = 'boxoffice.reservations_live_by_user'::regclass),
           'the per-customer index is partial');
 SELECT has_index('boxoffice', 'reservations', 'reservations_by_phone', ARRAY['buyer_phone']);
+SELECT has_index('boxoffice', 'reservations', 'reservations_live_by_guest', ARRAY['performance_id', 'guest_key_hash'],
+                 'a guest client''s live holds are counted from an index');
 
 -- catalog
 SELECT col_is_pk('boxoffice', 'venues', ARRAY['id'], 'venues have an id');
@@ -52,7 +62,7 @@ SELECT has_index('boxoffice', 'users', 'users_email', 'one live account per emai
 SELECT has_index('boxoffice', 'concerts', 'concerts_published', 'published concerts are indexed');
 
 SELECT has_view('boxoffice', 'error_codes', 'the error catalogue is a view');
-SELECT is((SELECT count(*)::int FROM boxoffice.error_codes WHERE sqlstate ~ '^TK[0-9]{3}$'), 21, 'every error code is in class TK');
+SELECT is((SELECT count(*)::int FROM boxoffice.error_codes WHERE sqlstate ~ '^TK[0-9]{3}$'), 23, 'every error code is in class TK');
 
 SELECT * FROM finish();
 ROLLBACK;

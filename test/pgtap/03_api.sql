@@ -4,10 +4,10 @@ BEGIN;
 SELECT plan(50);
 
 -- signatures (pgmq shape: one verb per function, the object first)
-SELECT has_function('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint']);
-SELECT function_returns('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint'], 'boxoffice.booking');
-SELECT function_lang_is('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint'], 'c');
-SELECT is_definer('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint']);
+SELECT has_function('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text']);
+SELECT function_returns('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text'], 'boxoffice.booking');
+SELECT function_lang_is('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text'], 'c');
+SELECT is_definer('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text']);
 SELECT has_function('boxoffice', 'confirm', ARRAY['bigint', 'bigint', 'text', 'text', 'text', 'text']);
 SELECT function_lang_is('boxoffice', 'confirm', ARRAY['bigint', 'bigint', 'text', 'text', 'text', 'text'], 'c');
 SELECT has_function('boxoffice', 'release', ARRAY['bigint', 'bigint', 'text']);
@@ -49,11 +49,11 @@ SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(2,
                  'TK003', 'some of the seats you selected were just taken', 'a taken seat refuses the whole hold');
 SELECT is((SELECT status FROM boxoffice.seat_map((SELECT perf FROM f)) WHERE seat_id = (pg_temp.seats(3))[1]), 'available',
           'and the free seat of the refused hold stays free');
-SELECT throws_ok($$ SELECT boxoffice.hold(-1, ARRAY[1]) $$, 'TK001', 'performance not found');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), '{}') $$, 'TK005', 'no seats requested');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3) || pg_temp.seats(3)) $$, 'TK006', 'duplicate seats requested');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3, 4, 5, 6)) $$, 'TK007', 'too many seats requested');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), ARRAY[-1]::bigint[]) $$, 'TK004', 'seats not in this performance');
+SELECT throws_ok($$ SELECT boxoffice.hold(-1, ARRAY[1], guest_key => 'tap') $$, 'TK001', 'performance not found');
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), '{}', guest_key => 'tap') $$, 'TK005', 'no seats requested');
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3) || pg_temp.seats(3), guest_key => 'tap') $$, 'TK006', 'duplicate seats requested');
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3, 4, 5, 6), guest_key => 'tap') $$, 'TK007', 'too many seats requested');
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), ARRAY[-1]::bigint[], guest_key => 'tap') $$, 'TK004', 'seats not in this performance');
 SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3, 4, 5), (SELECT ua FROM f)) $$,
                  'TK008', 'seat limit per customer reached');
 SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3), -7) $$, 'TK020', 'user not found');
@@ -88,7 +88,7 @@ SELECT is((SELECT to_jsonb(r1) FROM r1),
 SELECT is((SELECT count(*)::int FROM boxoffice.seat_map((SELECT perf FROM f)) WHERE status = 'available'), 6, 'all seats are free again');
 
 -- guests
-SELECT lives_ok($$ CREATE TEMP TABLE g AS SELECT * FROM boxoffice.hold((SELECT perf FROM f), pg_temp.seats(5, 6)) $$, 'a guest holds');
+SELECT lives_ok($$ CREATE TEMP TABLE g AS SELECT * FROM boxoffice.hold((SELECT perf FROM f), pg_temp.seats(5, 6), guest_key => 'tap') $$, 'a guest holds');
 SELECT throws_ok($$ SELECT boxoffice.confirm((SELECT reservation_id FROM g), hold_token => (SELECT hold_token FROM g)) $$,
                  'TK021', 'buyer details required');
 SELECT throws_ok($$ SELECT boxoffice.confirm((SELECT reservation_id FROM g), hold_token => (SELECT hold_token FROM g),

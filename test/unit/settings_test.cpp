@@ -275,7 +275,8 @@ TEST(Settings, HelpTextMentionsEverything) {
         "BOXOFFICE_JWT_SECRET_FILE", "BOXOFFICE_JWT_SECRET ", "--jwt-issuer", "BOXOFFICE_JWT_ISSUER",
         "--jwt-audience", "BOXOFFICE_JWT_AUDIENCE", "--token-ttl", "BOXOFFICE_TOKEN_TTL", "--max-body-bytes",
         "BOXOFFICE_MAX_BODY_BYTES", "--port-file", "BOXOFFICE_HTTP_PORT_FILE", "--help", "127.0.0.1", "8080",
-        "--secret-attempts-per-minute", "BOXOFFICE_SECRET_ATTEMPTS_PER_MINUTE",
+        "--secret-attempts-per-minute", "BOXOFFICE_SECRET_ATTEMPTS_PER_MINUTE", "--trusted-proxies",
+        "BOXOFFICE_TRUSTED_PROXIES",
         "65536", "3600", "5000"})
     EXPECT_NE(help.find(word), std::string::npos) << word;
   // Every flag in the help is one the parser accepts.
@@ -289,7 +290,19 @@ TEST(Settings, HelpTextMentionsEverything) {
       EXPECT_EQ(error_of({flag}, minimal()), flag + " needs a value");
     }
   }
-  EXPECT_EQ(flags, 15);
+  EXPECT_EQ(flags, 16);
+}
+
+TEST(Settings, TrustedProxies) {
+  shim::Settings s = parse({"--trusted-proxies", "10.0.0.0/8, 127.0.0.1,::1"}, minimal());
+  EXPECT_TRUE(s.trusted_proxies.contains("10.1.2.3"));
+  EXPECT_TRUE(s.trusted_proxies.contains("::1"));
+  EXPECT_FALSE(s.trusted_proxies.contains("192.168.0.1"));
+  EXPECT_TRUE(parse({}, minimal()).trusted_proxies.empty());
+  EXPECT_EQ(error_of({"--trusted-proxies", "10.0.0.0/33"}, minimal()),
+            "--trusted-proxies: '10.0.0.0/33' is not an IP address or a CIDR block such as 10.0.0.0/8");
+  EXPECT_EQ(error_of({"--trusted-proxies", "proxy.example.com"}, minimal()),
+            "--trusted-proxies: 'proxy.example.com' is not an IP address or a CIDR block such as 10.0.0.0/8");
 }
 
 TEST(Settings, ProcessEnvironment) {
