@@ -33,6 +33,12 @@ tally "$log/pgtap" '^ok [0-9]' '^not ok [0-9]'
 run "stress" "$log/stress" bash test/stress/run.sh boxoffice_test
 tally "$log/stress" '^ok: ' '^FAIL: '
 
+run "upgrade" "$log/upgrade" bash test/upgrade/run.sh
+tally "$log/upgrade" '^ok: ' '^FAIL: '
+
+run "backup and restore" "$log/backup" bash test/backup/run.sh
+tally "$log/backup" '^ok: ' '^FAIL: '
+
 # C++ unit tests (the pool's need a database: this one)
 export BOXOFFICE_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT user=$PGUSER password=$PGPASSWORD dbname=boxoffice_test"
 run "C++ unit (CTest)" "$log/unit" ctest --test-dir build/cmake -L unit --output-on-failure

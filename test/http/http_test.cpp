@@ -566,7 +566,12 @@ TEST_F(HttpTest, RefusedHoldsWriteNothingToTheServerLog) {
       if (line.find("@boxoffice_http ") != std::string::npos) n++;
     return n;
   };
+  // the count sees what the database logs: an error of the request does log
   int before = our_lines();
+  EXPECT_EQ(api.post(holds_path(s), {{"seat_ids", json::array()}}).status, 422);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_GT(our_lines(), before) << "no lines of the shim's database in " << env("BOXOFFICE_TEST_PG_LOG");
+  before = our_lines();
   for (int i = 0; i < 100; i++) {
     Reply r = api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[1]}}}, i % 2 ? other : "");
     EXPECT_EQ(r.status, 409) << r.text;
