@@ -33,6 +33,7 @@ int http_status_for_sqlstate(const std::string& sqlstate) {
       {"TK019", 404},  // concert_not_found
       {"TK020", 404},  // user_not_found
       {"TK021", 422},  // buyer_details_required
+      {"TK022", 429},  // guest lookup locked: a phone number after 5 wrong PINs
       {"TK", 400},     // a TK code newer than this table
       // PostgreSQL
       {"23505", 409},  // unique_violation

@@ -16,13 +16,13 @@ TEST(Problem, EveryBoxofficeCode) {
       {"TK001", 404}, {"TK002", 409}, {"TK003", 409}, {"TK004", 422}, {"TK005", 422}, {"TK006", 422},
       {"TK007", 422}, {"TK008", 409}, {"TK009", 404}, {"TK010", 410}, {"TK011", 409}, {"TK012", 404},
       {"TK013", 422}, {"TK014", 422}, {"TK015", 401}, {"TK016", 409}, {"TK017", 422}, {"TK018", 404},
-      {"TK019", 404}, {"TK020", 404}, {"TK021", 422},
+      {"TK019", 404}, {"TK020", 404}, {"TK021", 422}, {"TK022", 429},
   };
   for (const auto& [code, status] : expected) EXPECT_EQ(http_status_for_sqlstate(code), status) << code;
 }
 
 TEST(Problem, UnlistedBoxofficeCodeIsBadRequest) {
-  EXPECT_EQ(http_status_for_sqlstate("TK022"), 400);
+  EXPECT_EQ(http_status_for_sqlstate("TK023"), 400);
   EXPECT_EQ(http_status_for_sqlstate("TK000"), 400);
   EXPECT_EQ(http_status_for_sqlstate("TK999"), 400);
 }
