@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
     std::fputs(shim::help_text().c_str(), stdout);
     return 0;
   }
-  if (settings.print_openapi) {  // for linters and client generators, without a database
-    std::printf("%s\n", shim::openapi_document().c_str());
+  if (settings.print_openapi) {  // for linters and client generators, without a database; indented for people
+    std::printf("%s\n", shim::openapi_json().dump(2).c_str());
     return 0;
   }
 
