@@ -22,8 +22,9 @@ const struct {
     {"authentication_required", "this route needs a bearer token"},
     {"admin_required", "the token's role is not admin"},
     {"malformed_json", "the body is not one JSON object"},
-    {"bad_request", "the request could not be read: a body without a usable Content-Length, or (415) a "
-                    "Content-Encoding the server does not decode"},
+    {"bad_request", "the request could not be read: a malformed header, a body without a usable Content-Length or "
+                    "one that does not decode as its Content-Encoding says (400), a request line past 8192 bytes "
+                    "(414), a Range header that cannot be parsed (416)"},
     {"body_too_large", "the body is larger than the server takes (--max-body-bytes)"},
     {"unsupported_media_type", "the body is not sent as application/json"},
     {"too_many_attempts", "this client address has used its attempts per minute at this route; wait Retry-After seconds"},
@@ -79,13 +80,16 @@ std::map<int, std::set<std::string>> error_answers(const Route& r) {
     add(403, "admin_required");
     add(403, "42501");  // pool.cpp's admin context calls boxoffice.require_admin
   }
-  // httplib 0.11.4 reads the body of a POST or DELETE before any handler runs,
-  // whether or not the route uses it; server.cpp's error handler answers.
-  if (method == "POST" || method == "DELETE") {
-    add(400, "bad_request");
-    add(413, "body_too_large");
-    add(415, "bad_request");
-  }
+  // httplib 0.11.4 refuses a request it cannot read before any handler runs:
+  // a malformed header (400), a request line past 8192 bytes (414), a Range
+  // header it cannot parse (416); server.cpp's error handler answers.
+  add(400, "bad_request");
+  add(414, "bad_request");
+  add(416, "bad_request");
+  // It also reads (and decodes, gzip or br) the body of a POST or DELETE
+  // before any handler runs, whether or not the route uses it; server.cpp's
+  // error handler answers what it cannot read.
+  if (method == "POST" || method == "DELETE") add(413, "body_too_large");
   if (runs_sql && r.checks_secret) add(429, "too_many_attempts");
   if (body) {
     add(415, "unsupported_media_type");

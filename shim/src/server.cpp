@@ -123,12 +123,14 @@ HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
   // Errors httplib raises before a handler runs (body too large, bad request line).
   server_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    Outcome o = res.status == 413
-                    ? problem(413, "body_too_large", "request body too large",
-                              "The body may have at most " + std::to_string(settings_.max_body_bytes) + " bytes.")
-                    : problem(res.status, "bad_request", "malformed HTTP request",
-                              "The request could not be read. A POST needs a Content-Length header, even for no body.",
-                              "With curl, send a body: --json '{}'.");
+    Outcome o =
+        res.status == 413 ? problem(413, "body_too_large", "request body too large",
+                                    "The body may have at most " + std::to_string(settings_.max_body_bytes) + " bytes.")
+        : res.status == 414 ? problem(414, "bad_request", "malformed HTTP request", "The request line is too long.")
+        : res.status == 416 ? problem(416, "bad_request", "malformed HTTP request", "The Range header cannot be read.")
+                            : problem(res.status, "bad_request", "malformed HTTP request",
+                                      "The request could not be read. A POST needs a Content-Length header, even for no body.",
+                                      "With curl, send a body: --json '{}'.");
     std::string request_id = request_id_or_new(req.get_header_value("X-Request-Id"));
     res.set_header("X-Request-Id", request_id);
     res.set_content(o.body, o.content_type.c_str());

@@ -295,6 +295,29 @@ TEST_F(HttpTest, MalformedBodies) {
   EXPECT_EQ(typed.body.value("code", ""), "22P02");
 }
 
+// What httplib and PostgreSQL answer before or beside a route's function: each
+// must be a status and code the document lists for that route (Api::call checks).
+TEST_F(HttpTest, EdgeAnswersAreDocumented) {
+  Reply overflow = api.get("/v1/concerts/99999999999999999999");
+  EXPECT_EQ(overflow.status, 400);
+  EXPECT_EQ(overflow.body.value("code", ""), "22003");
+  EXPECT_EQ(api.get("/v1/concerts?q=" + std::string(9000, 'x')).status, 414);
+  Reply range = api.call("GET", "/v1/concerts", "", {{"Range", "pages=all"}});
+  EXPECT_EQ(range.status, 416);
+  EXPECT_EQ(range.body.value("title", ""), "Range Not Satisfiable");
+  // httplib reads the body of every POST, used or not
+  EXPECT_EQ(api.call("POST", "/v1/admin/sweep", std::string(100000, ' '), Api::auth(admin_)).status, 413);
+  EXPECT_EQ(api.call("POST", reservation_path(1, "release"), std::string(100000, ' ')).status, 413);
+  Reply gzip = api.call("POST", "/v1/guest-lookup", "{\"not\": \"gzip\"}", {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(gzip.status, 400);
+  EXPECT_EQ(gzip.body.value("code", ""), "bad_request");
+  // a body nested past what PostgreSQL's jsonb parser takes
+  Reply deep = api.call("POST", "/v1/users", "{\"email\": " + std::string(30000, '[') + std::string(30000, ']') + "}");
+  EXPECT_EQ(deep.status, 400) << deep.text;
+  EXPECT_EQ(deep.body.value("code", "").rfind("54", 0), 0u) << deep.text;
+  EXPECT_EQ(api.post("/v1/login", {{"email", "a@example.com"}, {"password", "x"}}, "garbage").status, 401);
+}
+
 TEST_F(HttpTest, TokensAreCheckedStrictly) {
   std::string secret = env("BOXOFFICE_TEST_JWT_SECRET");
   EXPECT_EQ(api.get("/v1/me").status, 401);

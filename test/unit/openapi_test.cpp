@@ -4,6 +4,7 @@
 
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -30,13 +31,21 @@ std::string lower(std::string s) {
 
 const json& operation(const shim::Route& r) { return document()["paths"][r.path][lower(r.method)]; }
 
-// The codes of the operation's problem response with `status` (none when it has no such response).
+// The codes of the operation's problem response with `status` (none when it has
+// no such response): its enum, or the alternatives of its pattern ("22[0-9A-Z]{3}").
 std::set<std::string> codes(const json& op, int status) {
   std::set<std::string> out;
-  json::json_pointer code("/responses/" + std::to_string(status) +
-                          "/content/application~1problem+json/schema/properties/code/enum");
-  if (op.contains(code))
-    for (const json& c : op.at(code)) out.insert(c.get<std::string>());
+  json::json_pointer at("/responses/" + std::to_string(status) +
+                        "/content/application~1problem+json/schema/properties/code");
+  if (!op.contains(at)) return out;
+  const json& code = op.at(at);
+  if (code.contains("enum"))
+    for (const json& c : code["enum"]) out.insert(c.get<std::string>());
+  if (code.contains("pattern")) {
+    std::string pattern = code["pattern"].get<std::string>();  // ^(a|b|...)$
+    std::istringstream alternatives(pattern.substr(2, pattern.size() - 4));
+    for (std::string a; std::getline(alternatives, a, '|');) out.insert(a);
+  }
   return out;
 }
 
@@ -107,6 +116,8 @@ TEST(Openapi, TheShimsOwnAnswers) {
   for (const shim::Route& r : shim::routes()) {
     const json& op = operation(r);
     EXPECT_TRUE(codes(op, 401).count("invalid_token")) << r.operation_id << ": a sent token must be valid everywhere";
+    for (int unreadable : {400, 414, 416})  // httplib, before any route runs
+      EXPECT_TRUE(codes(op, unreadable).count("bad_request")) << r.operation_id << " " << unreadable;
     bool needs_token = r.access == shim::Access::user || r.access == shim::Access::admin;
     EXPECT_EQ(codes(op, 401).count("authentication_required"), needs_token ? 1u : 0u) << r.operation_id;
     EXPECT_EQ(codes(op, 403).count("admin_required"), r.access == shim::Access::admin ? 1u : 0u) << r.operation_id;
@@ -117,7 +128,9 @@ TEST(Openapi, TheShimsOwnAnswers) {
     EXPECT_EQ(codes(op, 429).count("too_many_attempts"), r.checks_secret ? 1u : 0u) << r.operation_id;
     bool has_body = r.body_schema != nullptr;
     EXPECT_EQ(op.contains("requestBody"), has_body) << r.operation_id;
-    EXPECT_EQ(codes(op, 415).count("unsupported_media_type"), has_body ? 1u : 0u) << r.operation_id;
+    EXPECT_EQ(codes(op, 415), has_body ? std::set<std::string>{"unsupported_media_type"} : std::set<std::string>{})
+        << r.operation_id;
+    EXPECT_EQ(codes(op, 400).count("malformed_json"), has_body ? 1u : 0u) << r.operation_id;
     bool reads_body = std::string(r.method) == "POST" || std::string(r.method) == "DELETE";
     EXPECT_EQ(op["responses"].contains("413"), reads_body) << r.operation_id;
   }
