@@ -23,6 +23,7 @@ fail() {
 # Node.js and npm: Debian's, if the machine has none.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   [ "$(id -u)" -eq 0 ] || fail "node and npm are missing; install Debian's nodejs and npm (as root)"
+  export DEBIAN_FRONTEND=noninteractive
   { apt-get install -y -qq --no-install-recommends nodejs npm ||
       { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; }; } >"$work/report" 2>&1 ||
     fail "apt-get could not install nodejs and npm"
