@@ -44,6 +44,9 @@ export BOXOFFICE_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT user=$PGUSER passw
 run "C++ unit (CTest)" "$log/unit" ctest --test-dir build/cmake -L unit --output-on-failure
 tally "$log/unit" 'Test +#[0-9]+: .* Passed' 'Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Exception|Not Run|\*\*\*Timeout)'
 
+run "OpenAPI lint" "$log/openapi" bash test/openapi/run.sh
+tally "$log/openapi" '^ok: ' '^FAIL: '
+
 run "HTTP" "$log/http" bash test/http/run.sh
 tally "$log/http" '^\[       OK \]' '^\[  FAILED  \] [A-Za-z]'
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metrics.hpp"
+#include "openapi.hpp"
 #include "pool.hpp"
 #include "server.hpp"
 #include "settings.hpp"
@@ -29,6 +30,10 @@ int main(int argc, char** argv) {
   }
   if (settings.help) {
     std::fputs(shim::help_text().c_str(), stdout);
+    return 0;
+  }
+  if (settings.print_openapi) {  // for linters and client generators, without a database; indented for people
+    std::printf("%s\n", shim::openapi_json().dump(2).c_str());
     return 0;
   }
 

@@ -1,9 +1,12 @@
 #include "openapi.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <regex>
 
-#include <nlohmann/json.hpp>
-
+#include "openapi_schemas.hpp"
+#include "problem.hpp"
+#include "route_errors.hpp"
 #include "routes.hpp"
 
 namespace shim {
@@ -11,9 +14,65 @@ namespace shim {
 namespace {
 using json = nlohmann::json;
 
-json problem_response(const char* description) {
+json schema_ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+json header_ref(const std::string& name) { return {{"$ref", "#/components/headers/" + name}}; }
+
+// "Booking" -> its $ref; "Booking[]" -> a list of them.
+json answer_schema(const std::string& answer) {
+  const std::string list = "[]";
+  if (answer.size() > list.size() && answer.compare(answer.size() - list.size(), list.size(), list) == 0)
+    return {{"type", "array"}, {"items", schema_ref(answer.substr(0, answer.size() - list.size()))}};
+  return schema_ref(answer);
+}
+
+// "create_venue" -> "CreateVenueRequest", the component of its body.
+std::string request_schema_name(const Route& r) {
+  std::string name;
+  bool upper = true;
+  for (const char* c = r.operation_id; *c; ++c) {
+    if (*c == '_') {
+      upper = true;
+      continue;
+    }
+    name += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(*c))) : *c;
+    upper = false;
+  }
+  return name + "Request";
+}
+
+json request_schema(const Route& r) {
+  json schema = json::parse(r.body_schema);
+  schema["type"] = "object";
+  schema["description"] = "A JSON object; an empty body counts as {}.";
+  return schema;
+}
+
+// The codes of one problem response: an enum, or a pattern once a class
+// ("22xxx": any data exception) is among them.
+json code_schema(const std::set<std::string>& codes) {
+  bool has_class = std::any_of(codes.begin(), codes.end(), is_sqlstate_class);
+  if (!has_class) return {{"type", "string"}, {"enum", json(codes)}};
+  std::string alternatives;
+  for (const std::string& code : codes)
+    alternatives += (alternatives.empty() ? "" : "|") + (is_sqlstate_class(code) ? code.substr(0, 2) + "[0-9A-Z]{3}" : code);
+  return {{"type", "string"}, {"pattern", "^(" + alternatives + ")$"}};
+}
+
+json problem_response(int status, const std::set<std::string>& codes) {
+  std::string description = std::string(reason_phrase(status)) + ":\n";
+  for (const std::string& code : codes) description += "\n- `" + code + "` " + describe_error_code(code);
+  json headers = {{"X-Request-Id", header_ref("X-Request-Id")}};
+  if (status == 401) headers["WWW-Authenticate"] = header_ref("WWW-Authenticate");
+  if (status == 429 || status == 503) headers["Retry-After"] = header_ref("Retry-After");
+  // The Problem, narrowed to this status and to the codes answered with it.
+  json narrowed = {{"type", {{"type", "string"}, {"enum", json::array({"about:blank"})}}},
+                   {"title", {{"type", "string"}, {"enum", json::array({reason_phrase(status)})}}},
+                   {"status", {{"type", "integer"}, {"enum", json::array({status})}}},
+                   {"code", code_schema(codes)}};
+  json schema = {{"allOf", json::array({schema_ref("Problem")})}, {"type", "object"}, {"properties", narrowed}};
   return {{"description", description},
-          {"content", {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+          {"headers", headers},
+          {"content", {{"application/problem+json", {{"schema", schema}}}}}};
 }
 
 json operation(const Route& r) {
@@ -29,11 +88,14 @@ json operation(const Route& r) {
       params.push_back({{"name", "X-Hold-Token"}, {"in", "header"}, {"required", false},
                         {"description", "the hold_token of a guest's hold (instead of a user token)"},
                         {"schema", {{"type", "string"}}}});
-  if (!params.empty()) op["parameters"] = params;
-  if (r.body_example)
-    op["requestBody"] = {{"required", true},
-                         {"content", {{"application/json", {{"schema", {{"type", "object"}}},
+  params.push_back({{"$ref", "#/components/parameters/X-Request-Id"}});
+  op["parameters"] = params;
+  if (r.body_schema) {
+    bool required = json::parse(r.body_schema).contains("required");
+    op["requestBody"] = {{"required", required},
+                         {"content", {{"application/json", {{"schema", schema_ref(request_schema_name(r))},
                                                             {"example", json::parse(r.body_example)}}}}}};
+  }
   switch (r.access) {
     case Access::anyone: op["security"] = json::array({json::object()}); break;
     case Access::optional_user: op["security"] = json::array({json::object(), {{"bearer", json::array()}}}); break;
@@ -42,55 +104,71 @@ json operation(const Route& r) {
   }
   const char* media = r.kind == Kind::metrics ? "text/plain" : "application/json";
   json responses = {{std::to_string(r.success_status),
-                     {{"description", "success"}, {"content", {{media, {{"schema", json::object()}}}}}}}};
-  if (r.kind == Kind::sql || r.kind == Kind::login) {
-    responses["400"] = problem_response("malformed request (JSON, numbers, dates)");
-    responses["404"] = problem_response("not found (also: not yours)");
-    responses["409"] = problem_response("conflict with the current state (seats taken, limits, state)");
-    responses["422"] = problem_response("invalid input");
-    responses["503"] = problem_response("database unavailable or busy; retry after the Retry-After seconds");
-  }
-  if (r.access == Access::user || r.access == Access::admin || r.access == Access::optional_user)
-    responses["401"] = problem_response("missing, expired or invalid token");
-  if (r.access == Access::admin) responses["403"] = problem_response("the token's role is not admin");
-  if (r.kind == Kind::readyz) responses["503"] = problem_response("the database does not answer");
-  if (r.checks_secret) responses["429"] = problem_response("too many attempts from this address; see Retry-After");
+                     {{"description", reason_phrase(r.success_status)},
+                      {"headers", {{"X-Request-Id", header_ref("X-Request-Id")}}},
+                      {"content", {{media, {{"schema", answer_schema(r.answer)}}}}}}}};
+  for (const auto& [status, codes] : error_answers(r)) responses[std::to_string(status)] = problem_response(status, codes);
   op["responses"] = responses;
   return op;
 }
+
+json components() {
+  json schemas = openapi_schemas();
+  for (const Route& r : routes())
+    if (r.body_schema) schemas[request_schema_name(r)] = request_schema(r);
+  return {
+      {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}},
+      {"parameters",
+       {{"X-Request-Id",
+         {{"name", "X-Request-Id"},
+          {"in", "header"},
+          {"required", false},
+          {"description", "an id for this request in the server log, echoed back; 1-128 of A-Z a-z 0-9 . _ : -, "
+                          "else the server makes one"},
+          {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9._:-]{1,128}$"}}}}}}},
+      {"headers",
+       {{"X-Request-Id",
+         {{"description", "the request's id in the server log: the client's X-Request-Id, or a new one"},
+          {"required", true},
+          {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9._:-]{1,128}$"}}}}},
+        {"Retry-After",
+         {{"description", "seconds to wait before trying again"},
+          {"schema", {{"type", "integer"}, {"minimum", 1}}}}},
+        {"WWW-Authenticate",
+         {{"description", "Bearer, with error=\"invalid_token\" for a token that was refused"},
+          {"schema", {{"type", "string"}}}}}}},
+      {"schemas", schemas},
+  };
+}
 }  // namespace
 
-std::string openapi_document() {
+json openapi_json() {
   json paths = json::object();
   for (const Route& r : routes()) {
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[r.path][method] = operation(r);
   }
-  json doc = {
+  return {
       {"openapi", "3.0.3"},
       {"info",
        {{"title", "boxoffice"},
         {"version", "0.1.0"},
         {"description", "Concert ticketing over PostgreSQL: all-or-nothing seat holds, confirmation, cancellation. "
-                        "Errors are application/problem+json with the SQLSTATE as code."}}},
+                        "Errors are application/problem+json with the SQLSTATE as code. A token, when sent, must be "
+                        "valid on every route."}}},
+      {"servers", {{{"url", "http://127.0.0.1:8080"}, {"description", "make run"}}}},
+      {"tags",
+       {{{"name", "operations"}, {"description", "Health, readiness, metrics and this document."}},
+        {{"name", "accounts"}, {"description", "Buyer accounts and access tokens."}},
+        {{"name", "browse"}, {"description", "What is on sale: concerts, performances, seat maps."}},
+        {{"name", "reservations"}, {"description", "Holds, confirmation, release, cancellation and look-ups."}},
+        {{"name", "admin"}, {"description", "The catalog and operations; admin tokens only."}}}},
       {"paths", paths},
-      {"components",
-       {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}},
-        {"schemas",
-         {{"Problem",
-           {{"type", "object"},
-            {"properties",
-             {{"type", {{"type", "string"}}},
-              {"title", {{"type", "string"}}},
-              {"status", {{"type", "integer"}}},
-              {"code", {{"type", "string"}, {"description", "SQLSTATE (TK001...) or a shim code"}}},
-              {"message", {{"type", "string"}}},
-              {"detail", {{"type", "string"}}},
-              {"hint", {{"type", "string"}}},
-              {"error_id", {{"type", "string"}, {"description", "for 500s: also in the server log"}}}}}}}}}}},
+      {"components", components()},
   };
-  return doc.dump();
 }
+
+std::string openapi_document() { return openapi_json().dump(); }
 
 }  // namespace shim

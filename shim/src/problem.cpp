@@ -90,7 +90,9 @@ const char* reason_phrase(int status) {
     case 409: return "Conflict";
     case 410: return "Gone";
     case 413: return "Content Too Large";  // RFC 9110 names
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";

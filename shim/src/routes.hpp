@@ -41,9 +41,15 @@ struct Route {
   Access access;
   Kind kind;
   int success_status;
+  const char* answer;        // the success body: a schema of openapi_schemas.cpp, "Name[]" for a list of them
   const char* sql;           // one row, one JSON column
   std::vector<Input> inputs;
+  const char* body_schema;   // the request body's properties and required fields (JSON), or nullptr for no body
   const char* body_example;  // an example request body (JSON), or nullptr for no body
+  // The SQLSTATEs the statement raises on purpose (TK..., see extension/sql/errors.sql);
+  // /openapi.json documents each under http_status_for_sqlstate's status. What the
+  // shim itself may answer follows from access, kind, inputs and method (route_errors.cpp).
+  std::vector<const char*> refusals;
   bool checks_secret = false;  // a password or PIN: attempts are rationed per client
 };
 

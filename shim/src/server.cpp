@@ -53,6 +53,21 @@ Outcome problem(int status, const std::string& code, const std::string& message,
   return {status, problem_json(status, code, message, detail, hint, error_id), "application/problem+json"};
 }
 
+// What httplib refused before any handler ran (route_errors.cpp documents it).
+Outcome unreadable_request(int status, size_t max_body_bytes) {
+  switch (status) {
+    case 413:
+      return problem(413, "body_too_large", "request body too large",
+                     "The body may have at most " + std::to_string(max_body_bytes) + " bytes.");
+    case 414: return problem(414, "bad_request", "malformed HTTP request", "The request line is too long.");
+    case 416: return problem(416, "bad_request", "malformed HTTP request", "The Range header cannot be read.");
+    default:
+      return problem(status, "bad_request", "malformed HTTP request",
+                     "The request could not be read. A POST needs a Content-Length header, even for no body.",
+                     "With curl, send a body: --json '{}'.");
+  }
+}
+
 std::mutex log_mutex;
 
 // One JSON line per event on stdout; never holds secrets or SQL.
@@ -124,12 +139,7 @@ HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
   // Errors httplib raises before a handler runs (body too large, bad request line).
   server_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    Outcome o = res.status == 413
-                    ? problem(413, "body_too_large", "request body too large",
-                              "The body may have at most " + std::to_string(settings_.max_body_bytes) + " bytes.")
-                    : problem(res.status, "bad_request", "malformed HTTP request",
-                              "The request could not be read. A POST needs a Content-Length header, even for no body.",
-                              "With curl, send a body: --json '{}'.");
+    Outcome o = unreadable_request(res.status, settings_.max_body_bytes);
     std::string request_id = request_id_or_new(req.get_header_value("X-Request-Id"));
     res.set_header("X-Request-Id", request_id);
     res.set_content(o.body, o.content_type.c_str());

@@ -17,7 +17,7 @@ namespace {
 struct Option {
   const char* flag;  // nullptr: environment only
   const char* env;   // nullptr: command line only
-  enum Kind { text, number, secret_file, secret_text, help } kind;
+  enum Kind { text, number, secret_file, secret_text, help, print_openapi } kind;
   long long min, max;  // for numbers
   std::string (*show_default)(const Settings&);
   void (*apply)(Settings&, long long number, const std::string& text);
@@ -84,6 +84,8 @@ const Option kOptions[] = {
     {"--port-file", "BOXOFFICE_HTTP_PORT_FILE", Option::text, 0, 0, none,
      [](Settings& s, long long, const std::string& v) { s.port_file = v; },
      "write the bound port to this file (useful with port 0)"},
+    {"--print-openapi", nullptr, Option::print_openapi, 0, 0, none, nullptr,
+     "print the OpenAPI document (GET /openapi.json) and exit; needs no database or secret"},
     {"--help", nullptr, Option::help, 0, 0, none, nullptr, "print this help and exit"},
 };
 
@@ -140,6 +142,7 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
   std::map<const Option*, std::string> given;  // by flag
   std::string first_error;
   bool help = false;
+  bool print_openapi = false;
 
   // Keep scanning after an error so that --help anywhere still wins.
   for (int i = 1; i < argc; ++i) {
@@ -163,9 +166,10 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
         fail("unknown option " + name + " (see --help)");
       break;  // what follows may be this option's value; do not echo it
     }
-    if (o->kind == Option::help) {
-      if (eq != std::string::npos) fail("--help takes no value");
-      help = true;
+    if (o->kind == Option::help || o->kind == Option::print_openapi) {
+      if (eq != std::string::npos) fail(name + " takes no value");
+      if (o->kind == Option::help) help = true;
+      else print_openapi = true;
       continue;
     }
     if (eq != std::string::npos) {
@@ -230,10 +234,15 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
         secret_text = value;
         break;
       case Option::help:
+      case Option::print_openapi:
         break;
     }
   }
 
+  if (print_openapi) {  // the document is the route table's: it needs no database and no secret
+    s.print_openapi = true;
+    return s;
+  }
   if (s.listen_host.empty()) throw SettingsError("--host must not be empty");
   if (s.jwt_issuer.empty()) throw SettingsError("--jwt-issuer must not be empty");
   if (s.jwt_audience.empty()) throw SettingsError("--jwt-audience must not be empty");

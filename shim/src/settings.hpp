@@ -29,6 +29,7 @@ struct Settings {
   TrustedProxies trusted_proxies;         //   whose X-Forwarded-For names the client (parsed from the text)
   std::string port_file;                  // --port-file      BOXOFFICE_HTTP_PORT_FILE: write the bound port there
   bool help = false;                      // --help
+  bool print_openapi = false;             // --print-openapi: print /openapi.json and exit (needs nothing else)
 };
 
 class SettingsError : public std::runtime_error {
@@ -39,7 +40,7 @@ class SettingsError : public std::runtime_error {
 // Parses argv (argv[0] is skipped) over the environment `env`. Both
 // "--name value" and "--name=value" are accepted. Throws SettingsError with a
 // message a person can act on for unknown flags, bad numbers, a missing
-// database URL or a missing/short secret (unless --help). The secret file is
+// database URL or a missing/short secret (unless --help or --print-openapi). The secret file is
 // read here; its content is trimmed of a trailing newline.
 Settings parse_settings(int argc, const char* const* argv, const std::map<std::string, std::string>& env);
 

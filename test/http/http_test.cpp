@@ -14,12 +14,15 @@
 #include <cstdlib>
 #include <fstream>
 #include <future>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "jwt.hpp"
+#include "openapi_check.hpp"
 
 namespace {
 using json = nlohmann::json;
@@ -44,6 +47,38 @@ struct Reply {
   }
 };
 
+// /openapi.json, fetched once: every answer any test receives is checked against it.
+const openapi_check::Contract* contract() {
+  static const std::unique_ptr<openapi_check::Contract> fetched = []() -> std::unique_ptr<openapi_check::Contract> {
+    httplib::Client client(env("BOXOFFICE_TEST_HOST"), std::atoi(env("BOXOFFICE_TEST_PORT").c_str()));
+    httplib::Result r = client.Get("/openapi.json");
+    json document = r && r->status == 200 ? json::parse(r->body, nullptr, false) : json(nullptr);
+    if (!document.is_object()) {
+      ADD_FAILURE() << "GET /openapi.json gave no document: answers go unchecked";
+      return nullptr;
+    }
+    return std::make_unique<openapi_check::Contract>(std::move(document));
+  }();
+  return fetched.get();
+}
+
+// A failure unless the answer is one the document promises for the request.
+void expect_documented(const std::string& method, const std::string& path, const httplib::Response& r) {
+  const openapi_check::Contract* c = contract();
+  if (c == nullptr) return;
+  openapi_check::Response response{method, path, r.status, r.get_header_value("Content-Type"), r.body, {}};
+  for (const auto& [name, value] : r.headers) {
+    std::string lower = name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    response.header_names.insert(lower);
+  }
+  if (std::optional<std::string> why = c->check(response)) {
+    const size_t most = 2000;
+    ADD_FAILURE() << "not what /openapi.json promises: " << *why << "\nbody: " << r.body.substr(0, most)
+                  << (r.body.size() > most ? "..." : "");
+  }
+}
+
 class Api {
  public:
   Api() : client_(env("BOXOFFICE_TEST_HOST"), std::atoi(env("BOXOFFICE_TEST_PORT").c_str())) {
@@ -59,6 +94,7 @@ class Api {
     }();
     Reply reply;
     if (!r) return reply;  // status 0: no answer
+    expect_documented(method, path, *r);
     reply.status = r->status;
     reply.text = r->body;
     reply.headers = r->headers;
@@ -257,6 +293,29 @@ TEST_F(HttpTest, MalformedBodies) {
   Reply typed = api.post(holds_path(s), {{"seat_ids", {"abc"}}});
   EXPECT_EQ(typed.status, 400) << typed.text;
   EXPECT_EQ(typed.body.value("code", ""), "22P02");
+}
+
+// What httplib and PostgreSQL answer before or beside a route's function: each
+// must be a status and code the document lists for that route (Api::call checks).
+TEST_F(HttpTest, EdgeAnswersAreDocumented) {
+  Reply overflow = api.get("/v1/concerts/99999999999999999999");
+  EXPECT_EQ(overflow.status, 400);
+  EXPECT_EQ(overflow.body.value("code", ""), "22003");
+  EXPECT_EQ(api.get("/v1/concerts?q=" + std::string(9000, 'x')).status, 414);
+  Reply range = api.call("GET", "/v1/concerts", "", {{"Range", "pages=all"}});
+  EXPECT_EQ(range.status, 416);
+  EXPECT_EQ(range.body.value("title", ""), "Range Not Satisfiable");
+  // httplib reads the body of every POST, used or not
+  EXPECT_EQ(api.call("POST", "/v1/admin/sweep", std::string(100000, ' '), Api::auth(admin_)).status, 413);
+  EXPECT_EQ(api.call("POST", reservation_path(1, "release"), std::string(100000, ' ')).status, 413);
+  Reply gzip = api.call("POST", "/v1/guest-lookup", "{\"not\": \"gzip\"}", {{"Content-Encoding", "gzip"}});
+  EXPECT_EQ(gzip.status, 400);
+  EXPECT_EQ(gzip.body.value("code", ""), "bad_request");
+  // a body nested past what PostgreSQL's jsonb parser takes
+  Reply deep = api.call("POST", "/v1/users", "{\"email\": " + std::string(30000, '[') + std::string(30000, ']') + "}");
+  EXPECT_EQ(deep.status, 400) << deep.text;
+  EXPECT_EQ(deep.body.value("code", "").rfind("54", 0), 0u) << deep.text;
+  EXPECT_EQ(api.post("/v1/login", {{"email", "a@example.com"}, {"password", "x"}}, "garbage").status, 401);
 }
 
 TEST_F(HttpTest, TokensAreCheckedStrictly) {

@@ -79,7 +79,9 @@ TEST(Problem, ReasonPhrases) {
   EXPECT_STREQ(shim::reason_phrase(409), "Conflict");
   EXPECT_STREQ(shim::reason_phrase(410), "Gone");
   EXPECT_STREQ(shim::reason_phrase(413), "Content Too Large");
+  EXPECT_STREQ(shim::reason_phrase(414), "URI Too Long");
   EXPECT_STREQ(shim::reason_phrase(415), "Unsupported Media Type");
+  EXPECT_STREQ(shim::reason_phrase(416), "Range Not Satisfiable");
   EXPECT_STREQ(shim::reason_phrase(422), "Unprocessable Content");
   EXPECT_STREQ(shim::reason_phrase(429), "Too Many Requests");
   EXPECT_STREQ(shim::reason_phrase(500), "Internal Server Error");
