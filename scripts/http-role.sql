@@ -6,6 +6,7 @@
 -- the one function it runs itself (admin requests check the role in the
 -- database, in the same statement that takes the role).
 \set ON_ERROR_STOP on
+SET client_min_messages = warning;
 SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'login') AS create_login \gset
 \if :create_login
 CREATE ROLE :"login" LOGIN NOINHERIT;

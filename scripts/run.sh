@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # `make run`: builds and installs boxoffice, starts a local PostgreSQL 15
 # cluster "boxoffice" with pg_cron, loads the demo data once, starts the HTTP
-# shim on 127.0.0.1, and prints how to connect. Run it again at any time (it
-# restarts the shim with the fresh build); `make stop` stops both.
+# shim on 127.0.0.1, and prints how to connect. Run it again at any time: it
+# restarts the shim with the fresh build, restarts PostgreSQL when the library
+# changed (boxoffice is preloaded), and updates the demo database in place
+# (ALTER EXTENSION boxoffice UPDATE): its rows are kept, never dropped.
+# `make stop` stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${BOXOFFICE_PORT:-5499}
-CLUSTER=boxoffice
+CLUSTER=${BOXOFFICE_CLUSTER:-boxoffice}
 DB=boxoffice
 APP_PASSWORD=${BOXOFFICE_APP_PASSWORD:-shop-secret}
 HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8080}
-STATE=build/run  # the shim's generated secrets, pid and log
+STATE=${BOXOFFICE_STATE_DIR:-build/run}  # the shim's generated secrets, pid and log
 mkdir -p "$STATE" && chmod 700 "$STATE"
 stop_shim() {
   if [ -s "$STATE/shim.pid" ] && kill -0 "$(cat "$STATE/shim.pid")" 2>/dev/null; then
@@ -30,6 +33,7 @@ if [ "${1:-}" = stop ]; then
   exit 0
 fi
 
+echo "building and installing boxoffice and boxoffice-http (a minute or two the first time):"
 bash scripts/build-install.sh
 
 if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "15/$CLUSTER"; then
@@ -45,22 +49,36 @@ for setting in shared_preload_libraries=pg_cron,boxoffice cron.database_name=$DB
     changed=1
   fi
 done
+# A preloaded library is loaded once, by the postmaster: a new build needs a restart.
+library_sum=$(md5sum "$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/boxoffice.so" | cut -d' ' -f1)
+[ "$(cat "$STATE/library.md5" 2>/dev/null)" != "$library_sum" ] && changed=1
 if pg_lsclusters -h | awk -v c="$CLUSTER" '$1 == "15" && $2 == c {print $4}' | grep -q online; then
-  [ "$changed" = 1 ] && $SUDO pg_ctlcluster 15 "$CLUSTER" restart
+  if [ "$changed" = 1 ]; then
+    stop_shim
+    echo "restarting cluster 15/$CLUSTER for the new build and settings"
+    $SUDO pg_ctlcluster 15 "$CLUSTER" restart
+  fi
 else
   $SUDO pg_ctlcluster 15 "$CLUSTER" start
 fi
+echo "$library_sum" > "$STATE/library.md5"
 PORT=$(pg_lsclusters -h | awk -v c="$CLUSTER" '$1 == "15" && $2 == c {print $3}')
 psql_db() { as_postgres psql -X -q -p "$PORT" -v ON_ERROR_STOP=1 "$@"; }
 
-# The demo database is disposable: when the extension's install script has
-# changed since it was loaded, load everything afresh.
-script_sum=$(cat build/boxoffice--*.sql | md5sum | cut -d' ' -f1)
-if [ "$(cat "$STATE/extension.md5" 2>/dev/null)" != "$script_sum" ] &&
-   [ "$(psql_db -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 1 ]; then
-  stop_shim
-  psql_db -d postgres -c "DROP DATABASE $DB WITH (FORCE)"
-  echo "the extension changed since the demo data was loaded: recreating database $DB"
+# The demo database keeps its rows across versions: a newer build updates it
+# in place, as a DBA would (README "Upgrading").
+newest=$(sed -n "s/^default_version = '\(.*\)'/\1/p" extension/boxoffice.control)
+if [ "$(psql_db -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 1 ]; then
+  installed=$(psql_db -d "$DB" -Atc "SELECT extversion FROM pg_extension WHERE extname = 'boxoffice'")
+  if [ -n "$installed" ] && [ "$installed" != "$newest" ]; then
+    psql_db -d "$DB" -c "ALTER EXTENSION boxoffice UPDATE"
+    echo "updated boxoffice in database $DB from $installed to $newest (every row kept)"
+  fi
+  script_sum=$(md5sum "build/boxoffice--$newest.sql" | cut -d' ' -f1)
+  if [ -s "$STATE/extension.md5" ] && [ "$(cat "$STATE/extension.md5")" != "$script_sum" ] && [ "$installed" = "$newest" ]; then
+    echo "warning: the install script of $newest changed since database $DB got it; a change to the SQL ships"
+    echo "         as a new version with an upgrade script (README, Upgrading). The database was left as it is."
+  fi
 fi
 if [ "$(psql_db -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 0 ]; then
   psql_db -d postgres -c "CREATE DATABASE $DB"
@@ -71,9 +89,9 @@ if [ "$(psql_db -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'boxoffice_shop') THEN CREATE ROLE boxoffice_shop LOGIN; END IF;
     END \$\$" \
     -c "ALTER ROLE boxoffice_shop LOGIN PASSWORD '$APP_PASSWORD'" -c "GRANT boxoffice_app TO boxoffice_shop"
-  echo "$script_sum" > "$STATE/extension.md5"
   echo "loaded the demo data into database $DB"
 fi
+md5sum "build/boxoffice--$newest.sql" | cut -d' ' -f1 > "$STATE/extension.md5"
 
 # The HTTP shim: its own login role and a JWT secret, generated once.
 [ -s "$STATE/http-password" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$STATE/http-password"
@@ -81,6 +99,13 @@ fi
 chmod 600 "$STATE/http-password" "$STATE/jwt-secret"
 as_postgres psql -X -q -p "$PORT" -d "$DB" -v login=boxoffice_http -v password="$(cat "$STATE/http-password")" \
   -f scripts/http-role.sql
+# A transaction that took seats and then sits idle keeps their locks, and
+# every other buyer is refused them, until it ends: the application's logins
+# may not idle inside a transaction for long (README, Security).
+for login in boxoffice_shop boxoffice_http; do
+  psql_db -d "$DB" -c "DO \$\$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '$login') THEN
+      ALTER ROLE $login SET idle_in_transaction_session_timeout = '30s'; END IF; END \$\$"
+done
 stop_shim
 # Secrets go in through the environment and a file, never argv (ps shows argv).
 BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" \
