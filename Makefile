@@ -11,12 +11,13 @@ MODULE_big = boxoffice
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))
 
 # The install script of the newest version is assembled from one file per
-# concern, in this order. extension/versions/ holds what older databases need:
-# the frozen install scripts of released versions and the chain of upgrade
-# scripts (never edited once released).
+# concern, in this order. extension/versions/ holds the released install
+# scripts, frozen (the newest one must equal what the parts assemble: the
+# upgrade test checks), and the chain of upgrade scripts. None is ever edited.
 SQL_PARTS = $(addprefix extension/sql/,schema.sql errors.sql input.sql catalog.sql accounts.sql reads.sql engine.sql claims.sql operations.sql backup.sql security.sql)
 DATA_built = build/$(EXT_NAME)--$(EXTVERSION).sql
-DATA = extension/$(EXT_NAME).control $(wildcard extension/versions/$(EXT_NAME)--*.sql)
+DATA = extension/$(EXT_NAME).control \
+       $(filter-out extension/versions/$(EXT_NAME)--$(EXTVERSION).sql,$(wildcard extension/versions/$(EXT_NAME)--*.sql))
 MODULEDIR = extension
 
 REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold

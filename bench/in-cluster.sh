@@ -46,8 +46,17 @@ run() {
   local w=$1 sys=$2 clients=$3 shows=$4 rows=$5 show0=$6 round=$7 script table first_show first_seat key log
   local schema=$sys options=""
   key="$w.$sys" log="$OUT/$w.$sys.$round"
-  # boxoffice-fast: the same engine with boxoffice.durable_holds = off
+  # boxoffice-fast: the same engine with boxoffice.durable_holds = off;
+  # boxoffice-unguarded: the same engine without the triggers that keep claims
+  # and reservations in step (claims.sql), to measure what they cost
   [ "$sys" = boxoffice-fast ] && schema=boxoffice options="-c boxoffice.durable_holds=off"
+  [ "$sys" = boxoffice-unguarded ] && schema=boxoffice
+  # try_hold tells a refusal in a NOTICE; pgbench would print each one
+  [ "$schema" = boxoffice ] && options="$options -c client_min_messages=warning"
+  if [ "$sys" = boxoffice-unguarded ]; then
+    sql -c 'ALTER TABLE boxoffice.reservations DISABLE TRIGGER claims_follow' \
+        -c 'ALTER TABLE boxoffice.seat_claims DISABLE TRIGGER derived_only'
+  fi
   if [ "$schema" = boxoffice ]; then
     script=bench/boxoffice_cycle.sql table=boxoffice.reservations first_show=$((bo_show + show0)) first_seat=$((bo_seat + show0 * 320))
   else
@@ -63,6 +72,10 @@ run() {
     -D first_show="$first_show" -D first_seat="$first_seat" -D shows="$shows" -D rows="$rows" \
     -l --log-prefix="$log" bench >"$log.out" 2>"$log.err" || true
   after=$(value "SELECT count(*) FROM $table")
+  if [ "$sys" = boxoffice-unguarded ]; then
+    sql -c 'ALTER TABLE boxoffice.reservations ENABLE ALWAYS TRIGGER claims_follow' \
+        -c 'ALTER TABLE boxoffice.seat_claims ENABLE ALWAYS TRIGGER derived_only'
+  fi
 
   local cycles tps
   cycles=$(awk -F': ' '/^number of transactions actually processed/ { split($2, a, "/"); print a[1] + 0 }' "$log.out")
@@ -101,32 +114,35 @@ figures() {
 # shared machine falls on both alike.
 for w in uncontended hot; do
   for round in $(seq "$ROUNDS"); do
-    order="seedstyle boxoffice boxoffice-fast"
-    [ $((round % 2)) -eq 0 ] && order="boxoffice-fast boxoffice seedstyle"
+    order="seedstyle boxoffice boxoffice-fast boxoffice-unguarded"
+    [ $((round % 2)) -eq 0 ] && order="boxoffice-unguarded boxoffice-fast boxoffice seedstyle"
     for sys in $order; do
       if [ "$w" = uncontended ]; then run "$w" "$sys" 16 100 16 0 "$round"
       else run "$w" "$sys" 64 1 2 100 "$round"; fi
     done
   done
-  for sys in seedstyle boxoffice boxoffice-fast; do figures "$w" "$sys"; done
+  for sys in seedstyle boxoffice boxoffice-fast boxoffice-unguarded; do figures "$w" "$sys"; done
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 table() {
   local w=$1
-  printf '%-15s %10s %10s %9s %8s %8s %7s %11s\n' system cycles/s holds/s refused "p50 ms" "p99 ms" errors invariants
-  for sys in seedstyle boxoffice boxoffice-fast; do
-    printf '%-15s %10.1f %10.1f %9d %8.2f %8.2f %7d %11s\n' "$sys" "${R[$w.$sys.cycles_s]}" "${R[$w.$sys.holds_s]}" \
+  printf '%-20s %10s %10s %9s %8s %8s %7s %11s\n' system cycles/s holds/s refused "p50 ms" "p99 ms" errors invariants
+  for sys in seedstyle boxoffice boxoffice-fast boxoffice-unguarded; do
+    printf '%-20s %10.1f %10.1f %9d %8.2f %8.2f %7d %11s\n' "$sys" "${R[$w.$sys.cycles_s]}" "${R[$w.$sys.holds_s]}" \
       "${R[$w.$sys.refused]}" "${R[$w.$sys.p50]}" "${R[$w.$sys.p99]}" "${R[$w.$sys.errors]}" "${R[$w.$sys.invariants]}"
   done
   for sys in boxoffice boxoffice-fast; do
-    printf '%-15s %10s %10s %9s %8s %8s\n' "ratio ${sys#boxoffice}" \
+    printf '%-20s %10s %10s %9s %8s %8s\n' "ratio ${sys#boxoffice}" \
       "$(ratio "${R[$w.$sys.cycles_s]}" "${R[$w.seedstyle.cycles_s]}")" \
       "$(ratio "${R[$w.$sys.holds_s]}" "${R[$w.seedstyle.holds_s]}")" "" \
       "$(ratio "${R[$w.$sys.p50]}" "${R[$w.seedstyle.p50]}")" \
       "$(ratio "${R[$w.$sys.p99]}" "${R[$w.seedstyle.p99]}")"
   done
-  for sys in seedstyle boxoffice boxoffice-fast; do
+  printf '%-20s %10s %10s\n' "guarded/unguarded" \
+    "$(ratio "${R[$w.boxoffice.cycles_s]}" "${R[$w.boxoffice-unguarded.cycles_s]}")" \
+    "$(ratio "${R[$w.boxoffice.holds_s]}" "${R[$w.boxoffice-unguarded.holds_s]}")"
+  for sys in seedstyle boxoffice boxoffice-fast boxoffice-unguarded; do
     [ "${R[$w.$sys.errors]}" -eq 0 ] || echo "$sys errors: ${R[$w.$sys.error_detail]} (see $OUT/$w.$sys.*.err)"
   done
   printf 'commits/s: seedstyle %.0f, boxoffice %.0f, boxoffice-fast %.0f; pgbench -N ceiling %s\n' \
@@ -171,6 +187,14 @@ for sys in boxoffice boxoffice-fast; do
     "${R[$u.$sys.errors]} uncontended, ${R[$h.$sys.errors]} hot"
   verdict "invariant violations = 0 after each run" "$(( R[$u.$sys.invariants] + R[$h.$sys.invariants] == 0 ))" \
     "${R[$u.$sys.invariants]} uncontended, ${R[$h.$sys.invariants]} hot"
+done
+echo "the double-booking guard (claims follow reservations, claims.sql):"
+for w in uncontended hot; do
+  for metric in cycles_s holds_s; do
+    verdict "$w ${metric%_s}/s cost under 5%: >= 0.95x unguarded" \
+      "$(at_least "${R[$w.boxoffice.$metric]}" "${R[$w.boxoffice-unguarded.$metric]}" 0.95)" \
+      "$(ratio "${R[$w.boxoffice.$metric]}" "${R[$w.boxoffice-unguarded.$metric]}")"
+  done
 done
 echo
 echo "$verdicts target(s) missed; took $(( $(date +%s) - started )) s; pgbench output and logs in $OUT"

@@ -3,13 +3,14 @@
 -- granted (201) the reservation id and hold token go on this thread's queue,
 -- and the thread's next request releases it (POST /v1/reservations/{id}/release
 -- with X-Hold-Token). A seat someone else holds gives 409 TK003: "refused",
--- not an error. A cycle is a granted hold whose release answered 200.
+-- not an error. A cycle is a granted hold whose release answered 200. Each
+-- hold comes from a fan of its own: the shim trusts 127.0.0.1 as a proxy, and
+-- X-Forwarded-For names a random client (one client may hold only 4 seats).
 -- See common.lua for the settings and the output.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local common = require("common")
 
 local pending = {}  -- this thread's granted holds, not yet released
-local json_headers = { ["Content-Type"] = "application/json" }
 
 function setup(thread) common.setup(thread) end
 function init(args) common.init() end
@@ -24,7 +25,9 @@ function request()
   end
   local i = math.random(0, common.performances - 1)
   local seat = common.first_seat + i * common.seats_per_performance + math.random(0, common.seats_per_performance - 1)
-  return wrk.format("POST", "/v1/performances/" .. (common.first_performance + i) .. "/holds", json_headers,
+  local fan = "10." .. math.random(0, 249) .. "." .. math.random(0, 249) .. "." .. math.random(0, 249)
+  return wrk.format("POST", "/v1/performances/" .. (common.first_performance + i) .. "/holds",
+                    { ["Content-Type"] = "application/json", ["X-Forwarded-For"] = fan },
                     '{"seat_ids":[' .. seat .. ']}')
 end
 

@@ -63,7 +63,9 @@ SHIM_CONNINFO="host=$PGHOST port=$PGPORT dbname=$DB user=boxoffice_http password
 # plain mode: the cluster's superuser, no role switch
 PLAIN_CONNINFO="host=$PGHOST port=$PGPORT dbname=$DB user=$PGUSER password=$PGPASSWORD"
 
-shim_args=(--host 127.0.0.1 --port 0 --port-file "$OUT/port" --pool-size "$POOL_SIZE" --threads "$THREADS")
+# --trusted-proxies: cycle.lua names a client of its own per hold (X-Forwarded-For)
+shim_args=(--host 127.0.0.1 --port 0 --port-file "$OUT/port" --pool-size "$POOL_SIZE" --threads "$THREADS"
+           --trusted-proxies 127.0.0.1)
 [ -n "$POOL_WAIT_MS" ] && shim_args+=(--pool-wait-ms "$POOL_WAIT_MS")
 env BOXOFFICE_JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
   BOXOFFICE_DATABASE_URL="$SHIM_CONNINFO" \

@@ -67,6 +67,14 @@ rows_of() {  # database, file of "table column,column,..." lines
   done <"$2"
 }
 
+# The newest version is released as it stands: its frozen script is the one
+# the parts assemble. A change to the SQL needs a new version.
+if cmp -s "build/boxoffice--$newest.sql" "extension/versions/boxoffice--$newest.sql"; then
+  report ok "the install script of $newest is the released one (extension/versions/)"
+else
+  report FAIL "build/boxoffice--$newest.sql differs from extension/versions/boxoffice--$newest.sql: a change to a released version needs a new version and an upgrade script (README, Upgrading); a new version is released by copying its script there"
+fi
+
 createdb upgrade_fresh && psql -X -q -v ON_ERROR_STOP=1 -d upgrade_fresh -c "CREATE EXTENSION boxoffice CASCADE" ||
   { report FAIL "a fresh install of $newest"; exit 1; }
 schema_of upgrade_fresh >"$work/fresh.schema"
@@ -75,6 +83,7 @@ for script in extension/versions/boxoffice--*.sql; do
   version=${script#extension/versions/boxoffice--}
   version=${version%.sql}
   case $version in *--*) continue ;; esac  # an upgrade script, not a release
+  [ "$version" = "$newest" ] && continue
   db=upgrade_from_${version//./_}
   echo "--- from $version to $newest"
   createdb "$db" || { report FAIL "createdb $db"; continue; }

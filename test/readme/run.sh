@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The README's walkthroughs run as written, in order, on a fresh `make run`.
+# Starts `make run`'s script on a cluster and ports of its own (so a running
+# demo is not disturbed), then runs, in the order the README shows them:
+#   - every ```sql block of "Getting Started", in one psql session as the
+#     application login (psql variables set by \gset carry over); the errors
+#     it shows are the ones the README announces with "-- ERROR:" and no other;
+#   - every ```sh block of "HTTP API", in one bash session (set -e): no answer
+#     may be a problem+json the README does not announce with "# ... 4xx";
+# and checks what the walkthroughs did. Drops the cluster afterwards.
+# Prints one "ok: ..." or "FAIL: ..." line per check.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+# Outside any test cluster: make run makes its own.
+unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PG_CLUSTER_CONF_ROOT PGSYSCONFDIR
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export BOXOFFICE_CLUSTER=readme BOXOFFICE_PORT=$(free_port) BOXOFFICE_HTTP_PORT=$(free_port)
+export BOXOFFICE_STATE_DIR=build/readme-run
+work=$(mktemp -d)
+failures=0
+report() {
+  echo "$1: $2"
+  [ "$1" = ok ] || failures=$((failures + 1))
+}
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+cleanup() {
+  bash scripts/run.sh stop >/dev/null 2>&1
+  $SUDO pg_dropcluster 15 readme >/dev/null 2>&1
+  rm -rf "$BOXOFFICE_STATE_DIR"
+}
+trap cleanup EXIT
+cleanup  # a fresh make run: no cluster left from an earlier, interrupted run
+
+if bash scripts/run.sh >"$work/run.log" 2>&1; then
+  report ok "make run's script starts a fresh cluster, demo data and boxoffice-http"
+else
+  report FAIL "make run's script"; tail -20 "$work/run.log"; exit 1
+fi
+
+# The code blocks of one kind between two headings, with the ports of this run.
+blocks() {  # kind, from heading, to heading
+  awk -v kind="$1" -v from="$2" -v to="$3" '
+    $0 == from { on = 1; next }  $0 == to { on = 0 }
+    on && $0 == "```" kind { block = 1; next }
+    block && $0 == "```" { block = 0; print ""; next }
+    block { print }' README.md |
+    sed -e "s/5499/$BOXOFFICE_PORT/g" -e "s/8080/$BOXOFFICE_HTTP_PORT/g"
+}
+blocks sql "## Getting Started" "## HTTP API" >"$work/walkthrough.sql"
+blocks sh "## HTTP API" "### Routes" >"$work/walkthrough.sh"
+[ -s "$work/walkthrough.sql" ] && [ -s "$work/walkthrough.sh" ] ||
+  { report FAIL "the README has no walkthrough blocks where this test looks"; exit 1; }
+
+app="postgresql://boxoffice_shop:shop-secret@127.0.0.1:$BOXOFFICE_PORT/boxoffice"
+psql -X "$app" -v VERBOSITY=default -f "$work/walkthrough.sql" >"$work/sql.out" 2>&1
+announced=$(grep -c '^-- ERROR:' "$work/walkthrough.sql")
+seen=$(grep -c 'ERROR:' "$work/sql.out")
+if [ "$seen" -eq "$announced" ] && [ "$(grep -c '^SELECT\|^  FROM\|^ ' "$work/walkthrough.sql")" -gt 0 ]; then
+  report ok "the psql walkthrough runs as written ($(grep -c ';$' "$work/walkthrough.sql") statements, the $announced error it shows)"
+else
+  report FAIL "the psql walkthrough: $seen errors, the README shows $announced"; cat "$work/sql.out"
+fi
+
+(cd "$work" && bash -euo pipefail walkthrough.sh) >"$work/sh.out" 2>&1
+status=$?
+problems=$(grep -o '"status":[45][0-9][0-9]' "$work/sh.out" | wc -l)
+announced=$(grep -c '# .*[45][0-9][0-9]' "$work/walkthrough.sh")
+if [ "$status" -eq 0 ] && [ "$problems" -eq "$announced" ]; then
+  report ok "the HTTP walkthrough runs as written ($(grep -c 'curl ' "$work/walkthrough.sh") requests)"
+else
+  report FAIL "the HTTP walkthrough (exit $status, $problems error answers, $announced announced)"; cat "$work/sh.out"
+fi
+
+# What the walkthroughs did, as the DBA sees it.
+dba() { $SUDO runuser -u postgres -- psql -X -Atq -p "$BOXOFFICE_PORT" -d boxoffice -c "$1"; }
+check() {
+  local answer
+  answer=$(dba "$2" 2>&1)
+  if [ "$answer" = t ]; then report ok "$1"; else report FAIL "$1 (got: $answer)"; fi
+}
+check "both walkthroughs confirmed, cancelled and found what they say" \
+  "SELECT count(*) FILTER (WHERE status = 'cancelled' AND user_id = 1) = 2
+      AND count(*) FILTER (WHERE status = 'confirmed' AND user_id IS NULL) = 2 FROM boxoffice.reservations"
+check "the books balance" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
+check "the application logins may not idle in a transaction" \
+  "SELECT bool_and(s.setconfig @> ARRAY['idle_in_transaction_session_timeout=30s'])
+     FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname IN ('boxoffice_shop', 'boxoffice_http')"
+check "the sweep is scheduled" "SELECT count(*) = 2 FROM cron.job WHERE jobname LIKE 'boxoffice-%'"
+
+# make run again: the database is updated in place, never recreated
+bash scripts/run.sh >"$work/rerun.log" 2>&1
+check "a second make run keeps every reservation" "SELECT count(*) >= 4 FROM boxoffice.reservations"
+
+[ "$failures" -eq 0 ] && rm -rf "$work"
+exit $((failures > 0))
