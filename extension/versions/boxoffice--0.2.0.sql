@@ -264,12 +264,12 @@ CREATE VIEW boxoffice._seat_states AS
 SELECT s.id AS seat_id, s.performance_id, s.section, s.row_number, s.seat_number, s.tier_id, s.price,
        CASE WHEN r.status = 'confirmed' THEN 'sold'
             WHEN r.status = 'hold' AND r.expires_at > statement_timestamp() THEN 'held'
-            WHEN s.id = ANY (taking.seat_ids) THEN 'held'
+            -- an uncorrelated subquery: read once per statement, not per seat
+            WHEN s.id = ANY ((SELECT boxoffice._seats_being_taken())::bigint[]) THEN 'held'
             ELSE 'available' END AS status
   FROM boxoffice.seats s
   LEFT JOIN boxoffice.seat_claims cl ON cl.seat_id = s.id
-  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id
-  CROSS JOIN (SELECT boxoffice._seats_being_taken() AS seat_ids) taking;
+  LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id;
 
 -- Performances a buyer may see: live, of a published, live concert.
 CREATE VIEW boxoffice._visible_performances AS
