@@ -53,3 +53,4 @@ test: deps
 bench: deps
 	bash bench/run.sh
 	bash bench/http/run.sh
+	bash bench/quiet-logs.sh

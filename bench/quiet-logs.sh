@@ -52,8 +52,9 @@ trap 'kill -TERM $shim 2>/dev/null; wait $shim 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 url="http://127.0.0.1:$(cat "$work/port")/v1/performances/$perf/holds"
 before=$(lines)
-# one connection, N requests
-curl -s -o /dev/null -w '%{http_code}\n' --json "{\"seat_ids\":[$seat]}" $(for _ in $(seq "$N"); do echo "$url"; done) >"$work/codes"
+for _ in $(seq "$N"); do
+  curl -s -o /dev/null -w '%{http_code}\n' --json "{\"seat_ids\":[$seat]}" "$url"
+done >"$work/codes"
 sleep 0.5
 shimmed=$(( $(lines) - before ))
 refused=$(grep -c '^409$' "$work/codes" || true)

@@ -13,7 +13,7 @@ PACKAGES=(
   cmake pkg-config              # the shim's build
   libcpp-httplib-dev libpq-dev nlohmann-json3-dev libssl-dev  # the shim: HTTP, libpq, JSON, HMAC
   libgtest-dev                  # C++ unit and HTTP tests
-  wrk curl                      # the HTTP benchmark, the walkthrough
+  wrk curl jq                   # the HTTP benchmark, the README's walkthroughs
 )
 
 missing=()

@@ -50,6 +50,10 @@ tally "$log/openapi" '^ok: ' '^FAIL: '
 run "HTTP" "$log/http" bash test/http/run.sh
 tally "$log/http" '^\[       OK \]' '^\[  FAILED  \] [A-Za-z]'
 
+# Outside this throw-away cluster: make run's script makes a cluster of its own.
+run "README walkthroughs" "$log/readme" bash test/readme/run.sh
+tally "$log/readme" '^ok: ' '^FAIL: '
+
 rm -rf "$log"
 echo
 [ "$broken" -gt 0 ] && [ "$failed" -eq 0 ] && failed=$broken  # a suite that broke before counting

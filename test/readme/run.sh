@@ -27,7 +27,7 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 cleanup() {
   bash scripts/run.sh stop >/dev/null 2>&1
-  $SUDO pg_dropcluster 15 readme >/dev/null 2>&1
+  $SUDO pg_dropcluster --stop 15 readme >/dev/null 2>&1
   rm -rf "$BOXOFFICE_STATE_DIR"
 }
 trap cleanup EXIT
