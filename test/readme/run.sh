@@ -14,7 +14,14 @@ cd "$(dirname "$0")/../.."
 # Outside any test cluster: make run makes its own.
 unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PG_CLUSTER_CONF_ROOT PGSYSCONFDIR
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# a port nobody answers on (bash's /dev/tcp: no other tool needed)
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
 export BOXOFFICE_CLUSTER=readme BOXOFFICE_PORT=$(free_port) BOXOFFICE_HTTP_PORT=$(free_port)
 export BOXOFFICE_STATE_DIR=build/readme-run
 work=$(mktemp -d)
