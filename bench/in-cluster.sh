@@ -54,7 +54,7 @@ run() {
   # try_hold tells a refusal in a NOTICE; pgbench would print each one
   [ "$schema" = boxoffice ] && options="$options -c client_min_messages=warning"
   if [ "$sys" = boxoffice-unguarded ]; then
-    sql -c 'ALTER TABLE boxoffice.reservations DISABLE TRIGGER claims_follow' \
+    sql -c 'ALTER TABLE boxoffice.reservations DISABLE TRIGGER claims_follow, DISABLE TRIGGER claims_follow_insert' \
         -c 'ALTER TABLE boxoffice.seat_claims DISABLE TRIGGER derived_only'
   fi
   if [ "$schema" = boxoffice ]; then
@@ -73,7 +73,7 @@ run() {
     -l --log-prefix="$log" bench >"$log.out" 2>"$log.err" || true
   after=$(value "SELECT count(*) FROM $table")
   if [ "$sys" = boxoffice-unguarded ]; then
-    sql -c 'ALTER TABLE boxoffice.reservations ENABLE ALWAYS TRIGGER claims_follow' \
+    sql -c 'ALTER TABLE boxoffice.reservations ENABLE ALWAYS TRIGGER claims_follow, ENABLE ALWAYS TRIGGER claims_follow_insert' \
         -c 'ALTER TABLE boxoffice.seat_claims ENABLE ALWAYS TRIGGER derived_only'
   fi
 

@@ -63,6 +63,16 @@ RETURNING cardinality(seat_ids) AS seats;
 SELECT status FROM boxoffice.seat_map(t.id('p2')) WHERE seat_id = (t.seats('p2', 'D-1-11'))[1];
 DELETE FROM boxoffice.reservations WHERE user_id = t.id('alice') AND seat_ids = t.seats('p2', 'D-1-11');
 SELECT count(*) AS claims_of_the_deleted FROM boxoffice.seat_claims WHERE seat_id = (t.seats('p2', 'D-1-11'))[1];
+-- an insert that is skipped claims nothing; a new id takes the claims along
+INSERT INTO boxoffice.reservations (performance_id, user_id, status, seat_ids, total_amount, hold_token_hash, expires_at,
+                                    reservation_number, buyer_name, confirmed_at)
+SELECT r.performance_id, r.user_id, 'confirmed', t.seats('p2', 'D-1-12'), 1, '\x00', r.expires_at,
+       r.reservation_number, 'Copy', r.confirmed_at
+  FROM boxoffice.reservations r WHERE r.status = 'confirmed' ORDER BY r.id LIMIT 1
+    ON CONFLICT (reservation_number) WHERE reservation_number IS NOT NULL DO NOTHING;
+SELECT count(*) AS claims_of_the_skipped FROM boxoffice.seat_claims WHERE seat_id = (t.seats('p2', 'D-1-12'))[1];
+UPDATE boxoffice.reservations SET id = DEFAULT WHERE id = :bob_res RETURNING id AS bob_res \gset
+SELECT count(*) AS claims_moved_with_the_id FROM boxoffice.seat_claims WHERE reservation_id = :bob_res;
 SELECT * FROM boxoffice.check_invariants();
 
 -- state that disagrees with itself is reported, one row per violation. Only

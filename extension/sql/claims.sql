@@ -18,7 +18,12 @@ CREATE FUNCTION boxoffice._claims_are_derived() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'boxoffice_claims_are_derived';
 COMMENT ON FUNCTION boxoffice._claims_are_derived IS 'refuses writes to seat_claims that do not come from a reservation';
 
-CREATE TRIGGER claims_follow BEFORE INSERT OR DELETE OR UPDATE OF status, seat_ids, performance_id, expires_at
+-- A new row claims its seats once it is there (AFTER: an INSERT ... ON CONFLICT
+-- that skips it claims nothing); a changed or deleted one gives up its old
+-- claims first (BEFORE: the seats it takes are checked in the same step).
+CREATE TRIGGER claims_follow BEFORE DELETE OR UPDATE OF id, status, seat_ids, performance_id, expires_at
+  ON boxoffice.reservations FOR EACH ROW EXECUTE FUNCTION boxoffice._claims_follow_reservation();
+CREATE TRIGGER claims_follow_insert AFTER INSERT
   ON boxoffice.reservations FOR EACH ROW EXECUTE FUNCTION boxoffice._claims_follow_reservation();
 CREATE TRIGGER claims_follow_truncate AFTER TRUNCATE
   ON boxoffice.reservations FOR EACH STATEMENT EXECUTE FUNCTION boxoffice._claims_follow_reservation();
@@ -27,5 +32,6 @@ CREATE TRIGGER derived_only BEFORE INSERT OR UPDATE OR DELETE
 CREATE TRIGGER derived_only_truncate BEFORE TRUNCATE
   ON boxoffice.seat_claims FOR EACH STATEMENT EXECUTE FUNCTION boxoffice._claims_are_derived();
 -- ALWAYS: they fire even with session_replication_role = replica.
-ALTER TABLE boxoffice.reservations ENABLE ALWAYS TRIGGER claims_follow, ENABLE ALWAYS TRIGGER claims_follow_truncate;
+ALTER TABLE boxoffice.reservations ENABLE ALWAYS TRIGGER claims_follow, ENABLE ALWAYS TRIGGER claims_follow_insert,
+  ENABLE ALWAYS TRIGGER claims_follow_truncate;
 ALTER TABLE boxoffice.seat_claims ENABLE ALWAYS TRIGGER derived_only, ENABLE ALWAYS TRIGGER derived_only_truncate;

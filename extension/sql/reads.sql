@@ -134,13 +134,12 @@ END $$;
 COMMENT ON FUNCTION boxoffice.reservation IS 'one reservation with its seats, for its user or whoever holds its token';
 
 -- Guest look-ups are rationed per phone number: after 5 wrong PINs the phone
--- is locked for 15 minutes, right PIN or not. The count lives in shared memory
--- (extension/src/guest_lockout.cpp), so the error that ends a failed look-up
--- does not undo it; it starts afresh when PostgreSQL restarts.
-CREATE FUNCTION boxoffice._guest_lookup_wait(phone text) RETURNS int
-LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_wait';
-CREATE FUNCTION boxoffice._guest_lookup_failed(phone text) RETURNS void
-LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_failed';
+-- is locked for 15 minutes, right PIN or not. Each look-up is counted before
+-- its PIN is checked and given back when the PIN is right. The count lives in
+-- shared memory (extension/src/guest_lockout.cpp), so the error that ends a
+-- failed look-up does not undo it; it starts afresh when PostgreSQL restarts.
+CREATE FUNCTION boxoffice._guest_lookup_attempt(phone text) RETURNS int
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_attempt';
 CREATE FUNCTION boxoffice._guest_lookup_succeeded(phone text) RETURNS void
 LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_succeeded';
 
@@ -152,7 +151,7 @@ DECLARE
   v_hash text;
 BEGIN
   PERFORM _check_pin(pin);
-  v_wait := _guest_lookup_wait(v_phone);
+  v_wait := _guest_lookup_attempt(v_phone);
   IF v_wait > 0 THEN
     RAISE EXCEPTION 'too many wrong pins for this phone number' USING ERRCODE = 'TK022',
       DETAIL = format('After 5 wrong PINs, look-ups for this phone number are locked for 15 minutes: %s seconds to go.', v_wait),
@@ -169,8 +168,7 @@ BEGIN
   SELECT b.* FROM _bookings b JOIN reservations r ON r.id = b.reservation_id
    WHERE r.buyer_phone = v_phone AND r.user_id IS NULL AND r.guest_pin_hash = v_hash
    ORDER BY r.id DESC;
-  IF NOT FOUND THEN
-    PERFORM _guest_lookup_failed(v_phone);
+  IF NOT FOUND THEN  -- the attempt stays counted, whatever the error undoes
     RAISE EXCEPTION 'no matching reservation' USING ERRCODE = 'TK012',
       DETAIL = 'No reservation matches this phone number and PIN.',
       HINT = 'Check the phone number and the 4-digit PIN you chose when booking; after 5 wrong PINs the phone is locked for 15 minutes.';

@@ -93,7 +93,7 @@ void rewrite_claims(const TriggerData* td, HeapTuple old_row, HeapTuple new_row)
                 "End the other reservation first; if its hold has expired, sweep() ends it.");
 }
 
-// BEFORE INSERT, UPDATE or DELETE of a reservation, and AFTER TRUNCATE.
+// AFTER INSERT, BEFORE UPDATE or DELETE of a reservation, and AFTER TRUNCATE.
 Datum claims_follow_reservation(FunctionCallInfo fcinfo) {
   TriggerData* td = trigger_data(fcinfo);
   TriggerEvent event = td->tg_event;

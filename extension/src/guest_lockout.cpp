@@ -1,6 +1,6 @@
 // Guest look-ups rationed per phone number: a 4-digit PIN has 10,000 values,
 // so after 5 wrong PINs a phone number is locked for 15 minutes, right PIN or
-// not. The count must outlive the failing look-up, whose error aborts its
+// not, and a right PIN does not wipe the wrong ones out. The count must outlive the failing look-up, whose error aborts its
 // transaction, so it is kept in shared memory, not in a table: it needs
 // boxoffice in shared_preload_libraries, and starts afresh when PostgreSQL
 // restarts.
@@ -36,7 +36,7 @@ constexpr int buckets = 4096, ways = 8;
 
 struct Slot {
   uint64 key;                // 0: free
-  int32 failures;            // wrong PINs since window_start
+  int32 attempts;            // look-ups since window_start, less the right ones
   TimestampTz window_start;  // the first of them; they are forgotten after `lockout`
   TimestampTz locked_until;
 };
@@ -118,41 +118,42 @@ void with_slot(uint64 key, bool take, Fn fn) {
   });
 }
 
-// _guest_lookup_wait(phone): seconds until the phone's look-ups open again; 0 when open.
-Datum wait_sql(FunctionCallInfo fcinfo) {
+// _guest_lookup_attempt(phone): 0 when this look-up may go ahead, counted as
+// a wrong PIN until it succeeds; else the seconds until the phone's look-ups
+// open again. An attempt is counted before its PIN is checked, under the
+// lock: look-ups started together cannot all slip in before any is counted.
+Datum attempt_sql(FunctionCallInfo fcinfo) {
   uint64 key = key_of(fcinfo);
   int32 seconds = 0;
-  with_slot(key, false, [&](Slot& s, TimestampTz now) {
-    if (s.locked_until > now) seconds = static_cast<int32>((s.locked_until - now + USECS_PER_SEC - 1) / USECS_PER_SEC);
+  with_slot(key, true, [&](Slot& s, TimestampTz now) {
+    if (s.locked_until <= now) {
+      if (s.window_start + lockout <= now) {
+        s.attempts = 0;
+        s.window_start = now;
+      }
+      if (s.attempts < wrong_pins_allowed) {
+        s.attempts++;
+        return;
+      }
+      s.locked_until = now + lockout;
+      s.attempts = 0;
+      s.window_start = now;
+    }
+    seconds = static_cast<int32>((s.locked_until - now + USECS_PER_SEC - 1) / USECS_PER_SEC);
   });
   return Int32GetDatum(seconds);
 }
 
-// _guest_lookup_failed(phone): one more wrong PIN; the 5th locks the phone.
-Datum failed_sql(FunctionCallInfo fcinfo) {
-  uint64 key = key_of(fcinfo);
-  with_slot(key, true, [&](Slot& s, TimestampTz now) {
-    if (s.window_start + lockout <= now) {
-      s.failures = 0;
-      s.window_start = now;
-    }
-    if (++s.failures >= wrong_pins_allowed) {
-      s.locked_until = now + lockout;
-      s.failures = 0;
-      s.window_start = now;
-    }
-  });
-  fcinfo->isnull = true;
-  return Datum(0);
-}
-
-// _guest_lookup_succeeded(phone): the right PIN forgets the wrong ones.
+// _guest_lookup_succeeded(phone): the PIN was right, so this attempt was not
+// a wrong one. Earlier wrong PINs still count: a right PIN (perhaps of a
+// booking the guesser made for the phone himself) must not reset them.
 Datum succeeded_sql(FunctionCallInfo fcinfo) {
   uint64 key = key_of(fcinfo);
   TimestampTz now = GetCurrentTimestamp();
   pg_call([&] {
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
-    if (Slot* s = slot_for(key, now, false)) *s = Slot{};
+    Slot* s = slot_for(key, now, false);
+    if (s != nullptr && s->attempts > 0) s->attempts--;
     LWLockRelease(state->lock);
   });
   fcinfo->isnull = true;
@@ -171,10 +172,8 @@ void reserve_guest_lockout() {
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_guest_lookup_wait);
-Datum boxoffice_guest_lookup_wait(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::wait_sql); }
-PG_FUNCTION_INFO_V1(boxoffice_guest_lookup_failed);
-Datum boxoffice_guest_lookup_failed(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::failed_sql); }
+PG_FUNCTION_INFO_V1(boxoffice_guest_lookup_attempt);
+Datum boxoffice_guest_lookup_attempt(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::attempt_sql); }
 PG_FUNCTION_INFO_V1(boxoffice_guest_lookup_succeeded);
 Datum boxoffice_guest_lookup_succeeded(PG_FUNCTION_ARGS) {
   return boxoffice::call_sql_function(fcinfo, boxoffice::succeeded_sql);

@@ -19,7 +19,8 @@ std::optional<Performance> performance_at(const Row& row, int col) {
 
 std::optional<Performance> read_performance(std::optional<int64_t> performance_id) {
   static Plan plan(PERFORMANCE_SELECT " WHERE p.id = $1", {INT8OID});
-  if (!performance_id || plan.run(Args().bigint(performance_id), 1) == 0) return std::nullopt;
+  // on the latest state: a confirmation under REPEATABLE READ must see a cancellation made after its snapshot
+  if (!performance_id || plan.run_on_latest(Args().bigint(performance_id), 1) == 0) return std::nullopt;
   return performance_at(Row(0), 1);
 }
 

@@ -903,13 +903,12 @@ END $$;
 COMMENT ON FUNCTION boxoffice.reservation IS 'one reservation with its seats, for its user or whoever holds its token';
 
 -- Guest look-ups are rationed per phone number: after 5 wrong PINs the phone
--- is locked for 15 minutes, right PIN or not. The count lives in shared memory
--- (extension/src/guest_lockout.cpp), so the error that ends a failed look-up
--- does not undo it; it starts afresh when PostgreSQL restarts.
-CREATE FUNCTION boxoffice._guest_lookup_wait(phone text) RETURNS int
-LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_wait';
-CREATE FUNCTION boxoffice._guest_lookup_failed(phone text) RETURNS void
-LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_failed';
+-- is locked for 15 minutes, right PIN or not. Each look-up is counted before
+-- its PIN is checked and given back when the PIN is right. The count lives in
+-- shared memory (extension/src/guest_lockout.cpp), so the error that ends a
+-- failed look-up does not undo it; it starts afresh when PostgreSQL restarts.
+CREATE FUNCTION boxoffice._guest_lookup_attempt(phone text) RETURNS int
+LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_attempt';
 CREATE FUNCTION boxoffice._guest_lookup_succeeded(phone text) RETURNS void
 LANGUAGE c VOLATILE STRICT AS 'MODULE_PATHNAME', 'boxoffice_guest_lookup_succeeded';
 
@@ -921,7 +920,7 @@ DECLARE
   v_hash text;
 BEGIN
   PERFORM _check_pin(pin);
-  v_wait := _guest_lookup_wait(v_phone);
+  v_wait := _guest_lookup_attempt(v_phone);
   IF v_wait > 0 THEN
     RAISE EXCEPTION 'too many wrong pins for this phone number' USING ERRCODE = 'TK022',
       DETAIL = format('After 5 wrong PINs, look-ups for this phone number are locked for 15 minutes: %s seconds to go.', v_wait),
@@ -938,8 +937,7 @@ BEGIN
   SELECT b.* FROM _bookings b JOIN reservations r ON r.id = b.reservation_id
    WHERE r.buyer_phone = v_phone AND r.user_id IS NULL AND r.guest_pin_hash = v_hash
    ORDER BY r.id DESC;
-  IF NOT FOUND THEN
-    PERFORM _guest_lookup_failed(v_phone);
+  IF NOT FOUND THEN  -- the attempt stays counted, whatever the error undoes
     RAISE EXCEPTION 'no matching reservation' USING ERRCODE = 'TK012',
       DETAIL = 'No reservation matches this phone number and PIN.',
       HINT = 'Check the phone number and the 4-digit PIN you chose when booking; after 5 wrong PINs the phone is locked for 15 minutes.';
@@ -1014,7 +1012,12 @@ CREATE FUNCTION boxoffice._claims_are_derived() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'boxoffice_claims_are_derived';
 COMMENT ON FUNCTION boxoffice._claims_are_derived IS 'refuses writes to seat_claims that do not come from a reservation';
 
-CREATE TRIGGER claims_follow BEFORE INSERT OR DELETE OR UPDATE OF status, seat_ids, performance_id, expires_at
+-- A new row claims its seats once it is there (AFTER: an INSERT ... ON CONFLICT
+-- that skips it claims nothing); a changed or deleted one gives up its old
+-- claims first (BEFORE: the seats it takes are checked in the same step).
+CREATE TRIGGER claims_follow BEFORE DELETE OR UPDATE OF id, status, seat_ids, performance_id, expires_at
+  ON boxoffice.reservations FOR EACH ROW EXECUTE FUNCTION boxoffice._claims_follow_reservation();
+CREATE TRIGGER claims_follow_insert AFTER INSERT
   ON boxoffice.reservations FOR EACH ROW EXECUTE FUNCTION boxoffice._claims_follow_reservation();
 CREATE TRIGGER claims_follow_truncate AFTER TRUNCATE
   ON boxoffice.reservations FOR EACH STATEMENT EXECUTE FUNCTION boxoffice._claims_follow_reservation();
@@ -1023,7 +1026,8 @@ CREATE TRIGGER derived_only BEFORE INSERT OR UPDATE OR DELETE
 CREATE TRIGGER derived_only_truncate BEFORE TRUNCATE
   ON boxoffice.seat_claims FOR EACH STATEMENT EXECUTE FUNCTION boxoffice._claims_are_derived();
 -- ALWAYS: they fire even with session_replication_role = replica.
-ALTER TABLE boxoffice.reservations ENABLE ALWAYS TRIGGER claims_follow, ENABLE ALWAYS TRIGGER claims_follow_truncate;
+ALTER TABLE boxoffice.reservations ENABLE ALWAYS TRIGGER claims_follow, ENABLE ALWAYS TRIGGER claims_follow_insert,
+  ENABLE ALWAYS TRIGGER claims_follow_truncate;
 ALTER TABLE boxoffice.seat_claims ENABLE ALWAYS TRIGGER derived_only, ENABLE ALWAYS TRIGGER derived_only_truncate;
 
 -- ============================================================================

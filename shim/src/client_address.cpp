@@ -15,11 +15,31 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a + 1);
 }
 
-// The address as bytes; family 0 when it is not an IP address.
+// The address as bytes; family 0 when it is not an IP address. An IPv4
+// address written as IPv6 (::ffff:10.0.0.5, as a dual-stack socket reports
+// it) is the IPv4 address.
 int to_bytes(const std::string& text, unsigned char out[16]) {
   if (inet_pton(AF_INET, text.c_str(), out) == 1) return AF_INET;
-  if (inet_pton(AF_INET6, text.c_str(), out) == 1) return AF_INET6;
-  return 0;
+  if (inet_pton(AF_INET6, text.c_str(), out) != 1) return 0;
+  static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(out, mapped, sizeof mapped) == 0) {
+    std::memmove(out, out + 12, 4);
+    return AF_INET;
+  }
+  return AF_INET6;
+}
+
+// One client, one key: an IPv4 address, or the /64 network of an IPv6 one
+// (a single customer line gets a whole /64, so the address alone would let
+// one client be 2^64 clients).
+std::string client_key(const std::string& address) {
+  unsigned char bytes[16];
+  int family = to_bytes(address, bytes);
+  if (family == 0) return address;
+  char text[INET6_ADDRSTRLEN];
+  if (family == AF_INET6) std::memset(bytes + 8, 0, 8);
+  if (inet_ntop(family, bytes, text, sizeof text) == nullptr) return address;
+  return family == AF_INET6 ? std::string(text) + "/64" : std::string(text);
 }
 
 bool same_prefix(const unsigned char* a, const unsigned char* b, int bits) {
@@ -74,7 +94,7 @@ bool TrustedProxies::contains(const std::string& address) const {
 }
 
 std::string client_address(const std::string& peer, const std::string& forwarded_for, const TrustedProxies& proxies) {
-  if (!proxies.contains(peer)) return peer;
+  if (!proxies.contains(peer)) return client_key(peer);
   // Right to left: each trusted proxy appended the address it saw.
   std::string client = peer;
   size_t end = forwarded_for.size();
@@ -89,7 +109,7 @@ std::string client_address(const std::string& peer, const std::string& forwarded
     if (comma == std::string::npos) break;
     end = comma;
   }
-  return client;
+  return client_key(client);
 }
 
 }  // namespace shim

@@ -2,7 +2,8 @@
 // (guest holds, attempts at secrets). The peer of the connection, unless the
 // peer is one of the configured proxies: then the right-most address of
 // X-Forwarded-For that is not itself a trusted proxy (the left part of that
-// header is whatever the client chose to send).
+// header is whatever the client chose to send). All the X-Forwarded-For
+// headers of a request, in order, make one list.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,8 @@ class TrustedProxies {
   std::vector<Block> blocks_;
 };
 
+// The client as a key for the per-client limits: an IPv4 address, or the
+// /64 network of an IPv6 address ("2001:db8:1:2::/64").
 std::string client_address(const std::string& peer, const std::string& forwarded_for, const TrustedProxies& proxies);
 
 }  // namespace shim

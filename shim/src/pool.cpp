@@ -131,7 +131,9 @@ bool open(PGconn*& pg, Pool::Connection* slot, const Pool::Options& options, Cou
   bool ok = conn && PQstatus(conn) == CONNECTION_OK;
   if (ok) {
     PQsetNoticeReceiver(conn, keep_refusal, slot);
-    std::string set = "SET statement_timeout = " + std::to_string(std::max(0, options.statement_timeout_ms));
+    // notices reach us whatever the role's settings say: a refused hold is told in one
+    std::string set = "SET statement_timeout = " + std::to_string(std::max(0, options.statement_timeout_ms)) +
+                      "; SET client_min_messages = notice";
     ok = command_ok(conn, PQexec(conn, set.c_str()));
   }
   if (ok) ok = command_ok(conn, PQprepare(conn, kContextStatement, kContextSql, 2, nullptr));

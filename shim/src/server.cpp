@@ -261,8 +261,12 @@ Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response
         case Kind::login: break;
       }
 
-      std::string client = client_address(req.remote_addr, req.get_header_value("X-Forwarded-For"),
-                                          settings_.trusted_proxies);
+      // A proxy may add its own X-Forwarded-For after the client's: all of
+      // them, in order, are one list.
+      std::string forwarded;
+      for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; i++)
+        forwarded += (forwarded.empty() ? "" : ", ") + req.get_header_value("X-Forwarded-For", i);
+      std::string client = client_address(req.remote_addr, forwarded, settings_.trusted_proxies);
       // Guessing a password or a 4-digit PIN takes many tries: ration them.
       int retry_after = 0;
       if (route->checks_secret && !secret_attempts_.allow(std::string(route->operation_id) + ":" + client, &retry_after)) {
@@ -330,6 +334,15 @@ Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response
         }
         return problem(status, result->sqlstate, result->message, result->detail, result->hint);
       }
+      // Every route answers a JSON value; nothing, without a refusal to say
+      // why, is never a success (a hold that held nothing must not read as 201).
+      if (!result->has_row || result->value == "null") {
+        std::string error_id = random_hex_id();
+        log_line({{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},
+                  {"route", route->path}, {"message", "the database answered nothing"}});
+        return problem(500, "internal_error", "something went wrong, please try again shortly", "",
+                       "Quote error_id " + error_id + " when reporting this.", error_id);
+      }
       if (route->kind == Kind::login) {
         json account = json::parse(result->value);
         auto now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -348,7 +361,7 @@ Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response
                        {"role", account.at("role")}};
         return {200, answer.dump()};
       }
-      return {route->success_status, result->has_row ? result->value : "null"};
+      return {route->success_status, result->value};
     }();
     o.route = route->path;
     return o;

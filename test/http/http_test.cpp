@@ -607,8 +607,12 @@ TEST_F(HttpTest, OneGuestClientCannotHoldTheHouse) {
   };
   EXPECT_EQ(from("203.0.113.7", {s.seats[4], s.seats[5], s.seats[6], s.seats[7]}).status, 201);
   EXPECT_EQ(from("203.0.113.7", {s.seats[8]}).status, 409);
-  // what a client writes on the left of the header is not believed
+  // what a client writes on the left of the header is not believed, nor a
+  // header of its own before the one the proxy added
   EXPECT_EQ(from("198.51.100.99, 203.0.113.7", {s.seats[8]}).status, 409);
+  EXPECT_EQ(api.call("POST", holds_path(s), json{{"seat_ids", {s.seats[8]}}}.dump(),
+                     {{"X-Forwarded-For", "198.51.100.98"}, {"X-Forwarded-For", "203.0.113.7"}}).status,
+            409);
   EXPECT_EQ(from("198.51.100.1", {s.seats[8]}).status, 201);
 }
 

@@ -17,7 +17,7 @@ SELECT has_trigger('boxoffice', 'reservations', 'claims_follow', 'a reservation 
 SELECT has_trigger('boxoffice', 'seat_claims', 'derived_only', 'claims are not written by hand');
 SELECT is((SELECT string_agg(tgname || ':' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger
             WHERE tgrelid IN ('boxoffice.reservations'::regclass, 'boxoffice.seat_claims'::regclass) AND NOT tgisinternal),
-          'claims_follow:A, claims_follow_truncate:A, derived_only:A, derived_only_truncate:A',
+          'claims_follow:A, claims_follow_insert:A, claims_follow_truncate:A, derived_only:A, derived_only_truncate:A',
           'they fire always, in replication mode too');
 SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'confirmed_before_expiry'), 'a sale is never dated after its hold''s expiry');
 

@@ -18,7 +18,7 @@ unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PG_CLUSTER_CONF_ROOT PGSYSCONFD
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12000))  # below the ephemeral ports (32768 on), which clients take
     (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }

@@ -40,7 +40,22 @@ TEST(ClientAddress, IPv6AndSingleAddresses) {
   EXPECT_FALSE(proxies.contains("fe80::1"));
   EXPECT_TRUE(proxies.contains("127.0.0.1"));
   EXPECT_FALSE(proxies.contains("127.0.0.2"));
-  EXPECT_EQ(client_address("::1", "2001:db8::7", proxies), "2001:db8::7");
+  EXPECT_EQ(client_address("::1", "2001:db8::7", proxies), "2001:db8::/64");
+}
+
+TEST(ClientAddress, AnIPv6ClientIsItsSlash64) {
+  TrustedProxies none;
+  // one customer line has a whole /64: each address of it is the same client
+  EXPECT_EQ(client_address("2001:db8:1:2:aaaa::1", "", none), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_address("2001:db8:1:2:bbbb::9", "", none), "2001:db8:1:2::/64");
+  EXPECT_NE(client_address("2001:db8:1:3::1", "", none), client_address("2001:db8:1:2::1", "", none));
+}
+
+TEST(ClientAddress, IPv4SeenThroughIPv6IsIPv4) {
+  TrustedProxies proxies = TrustedProxies::parse("10.0.0.0/8");
+  EXPECT_TRUE(proxies.contains("::ffff:10.0.0.5"));
+  EXPECT_EQ(client_address("::ffff:10.0.0.5", "198.51.100.1", proxies), "198.51.100.1");
+  EXPECT_EQ(client_address("::ffff:203.0.113.7", "", TrustedProxies()), "203.0.113.7");
 }
 
 TEST(ClientAddress, BadEntriesAreRefused) {

@@ -144,6 +144,23 @@ for script in extension/versions/boxoffice--*.sql; do
     "SELECT (boxoffice.hold(r.performance_id, r.seat_ids, guest_key => 'upgrade')).reservation_id > $max_reservation
        FROM boxoffice.reservations r WHERE r.status = 'expired' ORDER BY r.id LIMIT 1"
 
+  # A database that sells a seat twice is not updated: the update says so.
+  db=upgrade_from_${version//./_}_double
+  createdb "$db" && psql -X -q -d "$db" -c "CREATE EXTENSION boxoffice VERSION '$version' CASCADE" \
+    -f "test/upgrade/data-$version.sql" >/dev/null 2>&1
+  psql -X -q -d "$db" -c "INSERT INTO boxoffice.reservations (performance_id, user_id, status, seat_ids, total_amount,
+                            hold_token_hash, expires_at, reservation_number, buyer_name, confirmed_at, created_at)
+                          SELECT performance_id, user_id, 'confirmed', seat_ids, total_amount, hold_token_hash, expires_at,
+                                 'BX-TWICE-0001', 'Twice', created_at + interval '1 second', created_at
+                            FROM boxoffice.reservations WHERE reservation_number = 'BX-UPGR-0003'" >/dev/null 2>&1
+  if ! psql -X -q -d "$db" -c "ALTER EXTENSION boxoffice UPDATE" 2>"$work/double.log" &&
+     grep -q 'this database has seats in two live reservations' "$work/double.log"; then
+    check "a database selling a seat twice is refused the update, and keeps $version" "$db" \
+      "SELECT extversion = '$version' FROM pg_extension WHERE extname = 'boxoffice'"
+  else
+    report FAIL "a database selling a seat twice was updated"; cat "$work/double.log"
+  fi
+
   # The regression suite, on a database updated from $version before any row
   # went in.
   db=upgrade_from_${version//./_}_empty
