@@ -21,21 +21,9 @@ if [ "${1:-}" != --in-cluster ]; then
 fi
 
 work=$(mktemp -d)
-failures=0
-report() {  # ok|FAIL, what
-  echo "$1: $2"
-  [ "$1" = ok ] || failures=$((failures + 1))
-}
+source test/checks.sh
 q() { psql -X -Atq -v ON_ERROR_STOP=1 -d shop "$@"; }
-check() {  # what, statements each answering t
-  local answer
-  if answer=$(q -c "SET client_min_messages = warning" -c "$2" 2>&1) && [ -n "$answer" ] &&
-     [ -z "$(grep -vx t <<<"$answer")" ]; then
-    report ok "$1"
-  else
-    report FAIL "$1 (got: $answer)"
-  fi
-}
+ask() { q -c "SET client_min_messages = warning" -c "$1"; }
 
 # Every row of every table of boxoffice (seat_claims included), the
 # positions of the identity sequences, and pg_cron's jobs.

@@ -25,11 +25,7 @@ free_port() {
 export BOXOFFICE_CLUSTER=readme BOXOFFICE_PORT=$(free_port) BOXOFFICE_HTTP_PORT=$(free_port)
 export BOXOFFICE_STATE_DIR=build/readme-run
 work=$(mktemp -d)
-failures=0
-report() {
-  echo "$1: $2"
-  [ "$1" = ok ] || failures=$((failures + 1))
-}
+source test/checks.sh
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 cleanup() {
@@ -81,12 +77,7 @@ else
 fi
 
 # What the walkthroughs did, as the DBA sees it.
-dba() { $SUDO runuser -u postgres -- psql -X -Atq -p "$BOXOFFICE_PORT" -d boxoffice -c "$1"; }
-check() {
-  local answer
-  answer=$(dba "$2" 2>&1)
-  if [ "$answer" = t ]; then report ok "$1"; else report FAIL "$1 (got: $answer)"; fi
-}
+ask() { $SUDO runuser -u postgres -- psql -X -Atq -p "$BOXOFFICE_PORT" -d boxoffice -c "$1"; }
 check "both walkthroughs confirmed, cancelled and found what they say" \
   "SELECT count(*) FILTER (WHERE status = 'cancelled' AND user_id = 1) = 2
       AND count(*) FILTER (WHERE status = 'confirmed' AND user_id IS NULL) = 2 FROM boxoffice.reservations"

@@ -18,22 +18,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 newest=$(sed -n "s/^default_version = '\(.*\)'/\1/p" extension/boxoffice.control)
 work=$(mktemp -d)
-failures=0
+source test/checks.sh
+ask() { psql -X -Atq -v ON_ERROR_STOP=1 -d "$db" -c "SET client_min_messages = warning" -c "$1"; }
 
-report() {  # ok|FAIL, what
-  echo "$1: $2"
-  [ "$1" = ok ] || failures=$((failures + 1))
-}
-# check <what> <database> <statements, each answering t>
-check() {
-  local answer
-  if answer=$(psql -X -Atq -v ON_ERROR_STOP=1 -d "$2" -c "SET client_min_messages = warning" -c "$3" 2>&1) &&
-     [ -n "$answer" ] && [ -z "$(grep -vx t <<<"$answer")" ]; then
-    report ok "$1"
-  else
-    report FAIL "$1 (got: $answer)"
-  fi
-}
 
 # The schema as pg_dump sees it, without what differs between any two
 # databases: OIDs, relfrozenxid, the per-dump \restrict key, comments, blanks.
@@ -93,9 +80,9 @@ for script in extension/versions/boxoffice--*.sql; do
   fi
   report ok "installed $version and loaded its data"
 
-  check "$version pending update: reads answer" "$db" \
+  check "$version pending update: reads answer" \
     "SELECT count(*) = 40 FROM boxoffice.seat_map((SELECT min(id) FROM boxoffice.performances))"
-  check "$version pending update: the engine refuses clearly and changes nothing" "$db" \
+  check "$version pending update: the engine refuses clearly and changes nothing" \
     "DO \$\$ BEGIN PERFORM boxoffice.hold(1, ARRAY[1]::bigint[], NULL::bigint);
        EXCEPTION WHEN object_not_in_prerequisite_state THEN
          IF SQLERRM <> 'boxoffice is updated but this database is not' THEN RAISE; END IF; RETURN; END \$\$;
@@ -113,7 +100,7 @@ for script in extension/versions/boxoffice--*.sql; do
   else
     report FAIL "ALTER EXTENSION boxoffice UPDATE from $version"; cat "$work/update.log"; continue
   fi
-  check "$version is now $newest" "$db" "SELECT extversion = '$newest' FROM pg_extension WHERE extname = 'boxoffice'"
+  check "$version is now $newest" "SELECT extversion = '$newest' FROM pg_extension WHERE extname = 'boxoffice'"
 
   rows_of "$db" "$work/columns" >"$work/after.rows"
   if diff -u "$work/before.rows" "$work/after.rows" >"$work/rows.diff" && [ "$(wc -l <"$work/before.rows")" -gt 40 ]; then
@@ -128,19 +115,19 @@ for script in extension/versions/boxoffice--*.sql; do
     report FAIL "the updated schema differs from a fresh install"; head -80 "$work/schema.diff"
   fi
 
-  check "the books balance after the update" "$db" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
-  check "no sale is dated after its expiry any more" "$db" \
+  check "the books balance after the update" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
+  check "no sale is dated after its expiry any more" \
     "SELECT count(*) = 0 FROM boxoffice.reservations WHERE confirmed_at > expires_at"
-  check "a user still logs in" "$db" \
+  check "a user still logs in" \
     "SELECT boxoffice.verify_password('upgrade-a@example.com', 'password-a') = (SELECT id FROM boxoffice.users WHERE email = 'upgrade-a@example.com')"
-  check "a guest still finds the booking, and its PIN is rehashed on the way" "$db" \
+  check "a guest still finds the booking, and its PIN is rehashed on the way" \
     "SELECT count(*) = 1 FROM boxoffice.guest_lookup('010-5555-0000', '0427');
      SELECT guest_pin_hash = boxoffice._hash_pin('01055550000', '0427') FROM boxoffice.reservations WHERE buyer_phone = '01055550000'"
-  check "a sold seat stays sold" "$db" \
+  check "a sold seat stays sold" \
     "SELECT boxoffice.try_hold(p.id, ARRAY[r.seat_ids[1]], guest_key => 'upgrade') IS NULL
        FROM boxoffice.reservations r JOIN boxoffice.performances p ON p.id = r.performance_id
       WHERE r.reservation_number = 'BX-UPGR-0003'"
-  check "a seat of an expired hold is free, and a new hold gets a new id" "$db" \
+  check "a seat of an expired hold is free, and a new hold gets a new id" \
     "SELECT (boxoffice.hold(r.performance_id, r.seat_ids, guest_key => 'upgrade')).reservation_id > $max_reservation
        FROM boxoffice.reservations r WHERE r.status = 'expired' ORDER BY r.id LIMIT 1"
 
@@ -155,7 +142,7 @@ for script in extension/versions/boxoffice--*.sql; do
                             FROM boxoffice.reservations WHERE reservation_number = 'BX-UPGR-0003'" >/dev/null 2>&1
   if ! psql -X -q -d "$db" -c "ALTER EXTENSION boxoffice UPDATE" 2>"$work/double.log" &&
      grep -q 'this database has seats in two live reservations' "$work/double.log"; then
-    check "a database selling a seat twice is refused the update, and keeps $version" "$db" \
+    check "a database selling a seat twice is refused the update, and keeps $version" \
       "SELECT extversion = '$version' FROM pg_extension WHERE extname = 'boxoffice'"
   else
     report FAIL "a database selling a seat twice was updated"; cat "$work/double.log"
