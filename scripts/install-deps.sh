@@ -11,7 +11,8 @@ PACKAGES=(
   postgresql-15-cron            # schedules the expiry sweep
   postgresql-15-pgtap pgtap     # pgTAP and pg_prove
   cmake pkg-config              # the shim's build
-  libcpp-httplib-dev libpq-dev nlohmann-json3-dev libssl-dev  # the shim: HTTP, libpq, JSON, HMAC
+  libcpp-httplib-dev libpq-dev nlohmann-json3-dev libssl-dev  # the shim: HTTP, libpq, JSON, base64
+  libjwt-dev                    # the shim: signs and verifies its HS256 tokens
   libgtest-dev                  # C++ unit and HTTP tests
   wrk curl jq                   # the HTTP benchmark, the README's walkthroughs
 )

@@ -1,37 +1,66 @@
 #include "jwt.hpp"
 
+#include <cstdlib>
+#include <memory>
 #include <stdexcept>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <jwt.h>
 
 namespace shim::jwt {
 namespace {
 
-const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+using json = nlohmann::json;
 
-int decode_char(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
+struct FreeJwt {
+  void operator()(jwt_t* j) const { jwt_free(j); }
+};
+using Jwt = std::unique_ptr<jwt_t, FreeJwt>;
+
+struct FreeText {  // what libjwt returns as char* is malloc'ed
+  void operator()(char* text) const { std::free(text); }
+};
+using Text = std::unique_ptr<char, FreeText>;
+
+// The three dot-separated parts, each decoded strictly: libjwt's own decoder
+// skips what is not base64, and a token must have exactly one spelling.
+bool decode_parts(const std::string& token, std::string (&bytes)[3]) {
+  size_t begin = 0;
+  for (int i = 0; i < 3; ++i) {
+    size_t end = i < 2 ? token.find('.', begin) : token.size();
+    if (end == std::string::npos || (i == 2 && token.find('.', begin) != std::string::npos)) return false;
+    if (!base64url_decode(token.substr(begin, end - begin), &bytes[i])) return false;
+    begin = end + 1;
+  }
+  return true;
 }
 
-std::string hmac_sha256(const std::string& key, const std::string& data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len))
-    throw std::runtime_error("HMAC-SHA256 failed");
-  return std::string(reinterpret_cast<const char*>(out), len);
+// The header is judged before libjwt sees the token (RFC 8725 section 3.1):
+// libjwt verifies with whatever algorithm the header names, reads "hs256" as
+// HS256, and cannot say why it refused a token.
+Verdict judge_header(const std::string& header_text) {
+  json header = json::parse(header_text, nullptr, false);
+  if (!header.is_object()) return Verdict::malformed;
+  auto alg = header.find("alg");
+  auto typ = header.find("typ");
+  if (alg == header.end() || *alg != "HS256" || (typ != header.end() && *typ != "JWT") ||
+      header.contains("crit"))  // we understand no extensions (RFC 7515 section 4.1.11)
+    return Verdict::wrong_algorithm;
+  return Verdict::valid;
 }
 
-// A NumericDate may be an integer or a fraction (RFC 7519 section 2); a huge
-// unsigned value is simply far in the future. Anything else is not a date.
-bool numeric_date(const nlohmann::json& claims, const char* name, long double* out) {
+// libjwt refused a token whose header we accepted: either its claims are not
+// JSON to libjwt, or the signature is wrong. Decoding without a key checks
+// no signature, so it tells the two apart (and its result is never used).
+Verdict why_refused(const std::string& token) {
+  jwt_t* unverified = nullptr;
+  int failed = jwt_decode(&unverified, token.c_str(), nullptr, 0);
+  Jwt owner(unverified);
+  return failed ? Verdict::malformed : Verdict::bad_signature;
+}
+
+// A NumericDate may be an integer or a fraction (RFC 7519 section 2).
+// Anything else is not a date.
+bool numeric_date(const json& claims, const char* name, long double* out) {
   auto it = claims.find(name);
   if (it == claims.end() || !it->is_number()) return false;
   if (it->is_number_unsigned())
@@ -41,6 +70,33 @@ bool numeric_date(const nlohmann::json& claims, const char* name, long double* o
   else
     *out = static_cast<long double>(it->get<double>());
   return true;
+}
+
+// exp, nbf, iss and aud of verified claims, in that order.
+Verdict judge_claims(const json& claims, const std::string& issuer, const std::string& audience, int64_t now,
+                     int64_t leeway_s) {
+  // Compared as now - leeway >= exp (not now >= exp + leeway) so a huge exp
+  // cannot overflow; a missing or non-numeric exp never counts as unexpired.
+  long double exp, nbf;
+  if (!numeric_date(claims, "exp", &exp) || static_cast<long double>(now - leeway_s) >= exp) return Verdict::expired;
+  if (claims.contains("nbf") &&
+      (!numeric_date(claims, "nbf", &nbf) || static_cast<long double>(now + leeway_s) < nbf))
+    return Verdict::not_yet_valid;
+
+  auto iss = claims.find("iss");
+  if (iss == claims.end() || *iss != issuer) return Verdict::wrong_issuer;
+
+  auto aud = claims.find("aud");
+  bool audience_ok = false;
+  if (aud != claims.end()) {
+    if (aud->is_string()) {
+      audience_ok = *aud == audience;
+    } else if (aud->is_array()) {
+      for (const auto& a : *aud)
+        if (a.is_string() && a == audience) audience_ok = true;
+    }
+  }
+  return audience_ok ? Verdict::valid : Verdict::wrong_audience;
 }
 
 }  // namespace
@@ -59,133 +115,58 @@ const char* describe(Verdict v) {
   return "malformed token";
 }
 
-std::string base64url_encode(const std::string& bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t n = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    uint32_t n = uint32_t(uint8_t(bytes[i])) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-  } else if (rest == 2) {
-    uint32_t n = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-  }
-  return out;
-}
-
-bool base64url_decode(const std::string& text, std::string* bytes) {
-  // Four characters carry three bytes; a lone trailing character carries none.
-  if (text.size() % 4 == 1) return false;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = decode_char(c);  // '=' too is refused: JWS forbids padding
-    if (v < 0) return false;
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += char((acc >> bits) & 0xff);
-    }
-  }
-  // Unused low bits must be zero, so each byte string has exactly one
-  // encoding and a signature cannot be altered without being refused.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return false;
-  *bytes = std::move(out);
-  return true;
-}
-
-std::string sign(const nlohmann::json& claims, const std::string& secret) {
+std::string sign(const json& claims, const std::string& secret) {
   if (!claims.is_object()) throw std::invalid_argument("JWT claims must be a JSON object");
-  std::string signing_input =
-      base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(claims.dump());
-  return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
+  jwt_t* created = nullptr;
+  if (jwt_new(&created) != 0) throw std::runtime_error("libjwt: jwt_new failed");
+  Jwt token(created);
+  if (jwt_set_alg(token.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                  static_cast<int>(secret.size())) != 0)
+    throw std::runtime_error("libjwt: the HS256 key was refused");
+  // libjwt reads integers up to 2^63 - 1 only: a larger one cannot be signed.
+  if (jwt_add_grants_json(token.get(), claims.dump().c_str()) != 0)
+    throw std::runtime_error("libjwt: the claims were refused");
+  Text encoded(jwt_encode_str(token.get()));
+  if (!encoded) throw std::runtime_error("libjwt: jwt_encode_str failed");
+  return encoded.get();
 }
 
 Verified verify(const std::string& token, const std::string& secret, const std::string& issuer,
                 const std::string& audience, int64_t now, int64_t leeway_s) {
   Verified result;  // malformed until proven otherwise
 
-  size_t dot1 = token.find('.');
-  if (dot1 == std::string::npos) return result;
-  size_t dot2 = token.find('.', dot1 + 1);
-  if (dot2 == std::string::npos || token.find('.', dot2 + 1) != std::string::npos) return result;
-
-  std::string header_text, payload_text, signature;
-  if (!base64url_decode(token.substr(0, dot1), &header_text) ||
-      !base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), &payload_text) ||
-      !base64url_decode(token.substr(dot2 + 1), &signature))
-    return result;
-  nlohmann::json header = nlohmann::json::parse(header_text, nullptr, false);
-  nlohmann::json claims = nlohmann::json::parse(payload_text, nullptr, false);
-  if (!header.is_object() || !claims.is_object()) return result;
-
-  // The server fixes the algorithm (RFC 8725 section 3.1): whatever the token
-  // claims, only HS256 is tried, so "none" and key confusion cannot happen.
-  auto alg = header.find("alg");
-  auto typ = header.find("typ");
-  if (alg == header.end() || *alg != "HS256" || (typ != header.end() && *typ != "JWT") ||
-      header.contains("crit")) {  // we understand no extensions (RFC 7515 section 4.1.11)
-    result.verdict = Verdict::wrong_algorithm;
-    return result;
-  }
-
-  std::string expected = hmac_sha256(secret, token.substr(0, dot2));
-  if (signature.size() != expected.size() ||
-      CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0) {
+  std::string parts[3];
+  if (!decode_parts(token, parts)) return result;
+  if ((result.verdict = judge_header(parts[0])) != Verdict::valid) return result;
+  // Without a key libjwt skips the signature: an empty secret verifies nothing.
+  if (secret.empty()) {
     result.verdict = Verdict::bad_signature;
     return result;
   }
 
-  // Compared as now - leeway >= exp (not now >= exp + leeway) so a huge exp
-  // cannot overflow; a missing or non-numeric exp never counts as unexpired.
-  long double exp, nbf;
-  if (!numeric_date(claims, "exp", &exp) || static_cast<long double>(now - leeway_s) >= exp) {
-    result.verdict = Verdict::expired;
+  jwt_t* decoded = nullptr;
+  int failed = jwt_decode(&decoded, token.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                          static_cast<int>(secret.size()));
+  Jwt verified(decoded);
+  if (failed) {
+    result.verdict = why_refused(token);
     return result;
   }
-  if (claims.contains("nbf") &&
-      (!numeric_date(claims, "nbf", &nbf) || static_cast<long double>(now + leeway_s) < nbf)) {
-    result.verdict = Verdict::not_yet_valid;
-    return result;
-  }
-
-  auto iss = claims.find("iss");
-  if (iss == claims.end() || *iss != issuer) {
-    result.verdict = Verdict::wrong_issuer;
+  // What libjwt verified with must be HS256 too, whatever we read in the header.
+  const char* alg = jwt_get_header(verified.get(), "alg");
+  if (jwt_get_alg(verified.get()) != JWT_ALG_HS256 || alg == nullptr || std::string(alg) != "HS256") {
+    result.verdict = Verdict::wrong_algorithm;
     return result;
   }
 
-  auto aud = claims.find("aud");
-  bool audience_ok = false;
-  if (aud != claims.end()) {
-    if (aud->is_string()) {
-      audience_ok = *aud == audience;
-    } else if (aud->is_array()) {
-      for (const auto& a : *aud)
-        if (a.is_string() && a == audience) audience_ok = true;
-    }
-  }
-  if (!audience_ok) {
-    result.verdict = Verdict::wrong_audience;
+  Text grants(jwt_get_grants_json(verified.get(), nullptr));
+  json claims = grants ? json::parse(grants.get(), nullptr, false) : json();
+  if (!claims.is_object()) {
+    result.verdict = Verdict::malformed;
     return result;
   }
-
-  result.verdict = Verdict::valid;
-  result.claims = std::move(claims);
+  if ((result.verdict = judge_claims(claims, issuer, audience, now, leeway_s)) == Verdict::valid)
+    result.claims = std::move(claims);
   return result;
 }
 

@@ -1,6 +1,7 @@
-// JSON Web Tokens, HS256 only (RFC 7519, RFC 8725). The algorithm is fixed by
-// the server: a token whose header says anything but {"alg":"HS256"} is
-// refused, "none" included. exp, nbf, iss and aud are always checked.
+// JSON Web Tokens, HS256 only (RFC 7519, RFC 8725), signed and verified by
+// libjwt. The algorithm is fixed by the server: a token whose header says
+// anything but {"alg":"HS256"} is refused, "none" included. exp, nbf, iss and
+// aud are always checked, here rather than by libjwt.
 #pragma once
 
 #include <cstdint>
@@ -8,12 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base64url.hpp"
+
 namespace shim::jwt {
 
 enum class Verdict {
   valid,
   malformed,        // not three base64url parts of JSON objects
-  wrong_algorithm,  // alg is not HS256 (including "none"), or typ is not JWT when present
+  wrong_algorithm,  // alg is not HS256 (including "none"), typ is not JWT when present, or crit is present
   bad_signature,
   expired,          // now >= exp (exp is required)
   not_yet_valid,    // now < nbf
@@ -28,16 +31,13 @@ struct Verified {
   nlohmann::json claims;  // the payload, when valid
 };
 
-// Signs the claims (a JSON object) with HS256.
+// Signs the claims (a JSON object) with HS256. Throws std::invalid_argument
+// for anything but an object, std::runtime_error if libjwt fails.
 std::string sign(const nlohmann::json& claims, const std::string& secret);
 
 // Verifies a compact JWS at time `now` (seconds since the epoch), allowing
 // `leeway_s` seconds of clock skew on exp and nbf.
 Verified verify(const std::string& token, const std::string& secret, const std::string& issuer,
                 const std::string& audience, int64_t now, int64_t leeway_s = 30);
-
-// Base64url without padding (exposed for tests).
-std::string base64url_encode(const std::string& bytes);
-bool base64url_decode(const std::string& text, std::string* bytes);
 
 }  // namespace shim::jwt

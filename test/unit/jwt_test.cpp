@@ -1,9 +1,11 @@
 #include "jwt.hpp"
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <jwt.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -180,8 +182,13 @@ TEST(Jwt, ExpIsRequiredAndNumeric) {
   EXPECT_EQ(check(shim::jwt::sign(c, kSecret)), Verdict::expired);
   c["exp"] = kNow + 600.5;  // NumericDate may be fractional
   EXPECT_EQ(check(shim::jwt::sign(c, kSecret)), Verdict::valid);
-  c["exp"] = 18446744073709551615ull;  // no overflow into the past
+  c["exp"] = INT64_MAX;  // no overflow into the past
   EXPECT_EQ(check(shim::jwt::sign(c, kSecret)), Verdict::valid);
+  // libjwt reads integers up to 2^63 - 1: a larger exp cannot be signed, and a
+  // token carrying one is refused as unreadable, never taken as a past date.
+  c["exp"] = 18446744073709551615ull;
+  EXPECT_THROW(shim::jwt::sign(c, kSecret), std::runtime_error);
+  EXPECT_EQ(check(forge(std_header(), c.dump())), Verdict::malformed);
   c["exp"] = -1;
   EXPECT_EQ(check(shim::jwt::sign(c, kSecret)), Verdict::expired);
 }
@@ -218,6 +225,44 @@ TEST(Jwt, AlgNone) {
   EXPECT_EQ(check(base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." + payload + "."), Verdict::wrong_algorithm);
   EXPECT_EQ(check(base64url_encode(R"({"alg":"none"})") + "." + payload + "."), Verdict::wrong_algorithm);
   EXPECT_EQ(check(base64url_encode(R"({"alg":"None"})") + "." + payload + "."), Verdict::wrong_algorithm);
+  // A signature, even one made with our key, does not make "none" acceptable.
+  EXPECT_EQ(check(forge(R"({"alg":"none","typ":"JWT"})", claims().dump())), Verdict::wrong_algorithm);
+}
+
+// What libjwt does by itself, which verify() must not rely on: it verifies
+// with the algorithm the header names, and without a key it checks nothing.
+TEST(Jwt, LibjwtFollowsTheTokensHeader) {
+  auto decodes = [](const std::string& token, const std::string& key) {
+    jwt_t* j = nullptr;
+    int failed = jwt_decode(&j, token.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
+                            static_cast<int>(key.size()));
+    jwt_alg_t alg = j ? jwt_get_alg(j) : JWT_ALG_INVAL;
+    jwt_free(j);
+    return failed ? JWT_ALG_INVAL : alg;
+  };
+  std::string hs512_input = base64url_encode(R"({"alg":"HS512"})") + "." + base64url_encode(claims().dump());
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha512(), kSecret.data(), static_cast<int>(kSecret.size()),
+       reinterpret_cast<const unsigned char*>(hs512_input.data()), hs512_input.size(), mac, &len);
+  std::string hs512 = hs512_input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+  EXPECT_EQ(decodes(hs512, kSecret), JWT_ALG_HS512);  // accepted by libjwt, refused by verify()
+  EXPECT_EQ(check(hs512), Verdict::wrong_algorithm);
+
+  std::string none = base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(claims().dump()) + ".";
+  EXPECT_EQ(decodes(none, kSecret), JWT_ALG_INVAL);  // with a key, libjwt refuses "none"
+  EXPECT_EQ(decodes(none, ""), JWT_ALG_NONE);        // without one it accepts it
+
+  std::string forged = forge(std_header(), claims().dump(), "not-our-secret");
+  EXPECT_EQ(decodes(forged, ""), JWT_ALG_NONE);  // unverified, and says so
+  EXPECT_EQ(check(forged), Verdict::bad_signature);
+}
+
+TEST(Jwt, EmptySecretVerifiesNothing) {
+  // libjwt would decode without checking the signature: verify() refuses instead.
+  std::string token = forge(std_header(), claims().dump(), "");
+  EXPECT_EQ(shim::jwt::verify(token, "", "boxoffice", "boxoffice", kNow).verdict, Verdict::bad_signature);
+  EXPECT_THROW(shim::jwt::sign(claims(), ""), std::runtime_error);
 }
 
 TEST(Jwt, OtherAlgorithms) {
