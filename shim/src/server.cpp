@@ -6,6 +6,9 @@
 #include <ctime>
 #include <mutex>
 #include <regex>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -27,6 +30,7 @@ struct Outcome {
   std::string body;
   std::string content_type = "application/json";
   std::string route = "unmatched";
+  std::vector<std::pair<std::string, std::string>> headers{};  // Allow, WWW-Authenticate, Retry-After
 };
 
 namespace {
@@ -105,6 +109,186 @@ struct Caller {
   std::string role;
 };
 
+// A step of a request: what the next step goes on with, or the answer that
+// ends the request here.
+template <typename T>
+using Step = std::variant<T, Outcome>;
+
+Outcome with_header(Outcome o, const std::string& name, const std::string& value) {
+  o.headers.emplace_back(name, value);
+  return o;
+}
+
+struct MatchedRoute {
+  const Route* route;
+  std::string path_id;  // the {…_id} of the path, or ""
+};
+
+// A path that exists with another method is 405, else 404. HEAD is GET.
+Step<MatchedRoute> match_route(const httplib::Request& req) {
+  std::string allowed;
+  for (const CompiledRoute& c : compiled_routes()) {
+    std::smatch m;
+    if (!std::regex_match(req.path, m, c.pattern)) continue;
+    if (req.method == c.route->method || (req.method == "HEAD" && std::string(c.route->method) == "GET"))
+      return MatchedRoute{c.route, m.size() > 1 ? m[1].str() : std::string()};
+    allowed += (allowed.empty() ? "" : ", ") + std::string(c.route->method);
+  }
+  if (!allowed.empty())
+    return with_header(problem(405, "method_not_allowed", "method not allowed",
+                               req.method + " is not served here; use " + allowed + "."),
+                       "Allow", allowed);
+  return problem(404, "not_found", "no such route", req.path + " is not a route of this API.",
+                 "GET /openapi.json lists every route.");
+}
+
+// Who is calling. A token, if sent, must be valid whatever the route; the
+// route then says whether a token, or an admin's, is required.
+Step<Caller> authenticate(const httplib::Request& req, const Route& route, const Settings& settings) {
+  Caller caller;
+  std::string authorization = req.get_header_value("Authorization");
+  if (!authorization.empty()) {
+    std::optional<std::string> token = bearer_token(authorization);
+    if (!token || token->empty())
+      return with_header(problem(401, "invalid_token", "malformed authorization header",
+                                 "Send: Authorization: Bearer <token>."),
+                         "WWW-Authenticate", "Bearer");
+    jwt::Verified v = jwt::verify(*token, settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience,
+                                  std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch()).count());
+    if (v.verdict != jwt::Verdict::valid)
+      return with_header(problem(401, "invalid_token", jwt::describe(v.verdict), "", "Log in again at POST /v1/login."),
+                         "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    caller.has_token = true;
+    caller.claims = v.claims;
+    if (v.claims.contains("sub")) {
+      const json& sub = v.claims["sub"];
+      caller.user_id = sub.is_string() ? sub.get<std::string>() : sub.dump();
+    }
+    if (v.claims.contains("role") && v.claims["role"].is_string()) caller.role = v.claims["role"].get<std::string>();
+  }
+  if ((route.access == Access::user || route.access == Access::admin) && !caller.has_token)
+    return with_header(problem(401, "authentication_required", "authentication required",
+                               "This route needs a bearer token.", "Log in at POST /v1/login."),
+                       "WWW-Authenticate", "Bearer");
+  if (route.access == Access::admin && caller.role != "admin")
+    return problem(403, "admin_required", "admin role required", "This route is for tokens with the admin role.");
+  return caller;
+}
+
+// The client's address (client_address.hpp). A proxy may add its own
+// X-Forwarded-For after the client's: all of them, in order, are one list.
+std::string client_of(const httplib::Request& req, const TrustedProxies& trusted_proxies) {
+  std::string forwarded;
+  for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; i++)
+    forwarded += (forwarded.empty() ? "" : ", ") + req.get_header_value("X-Forwarded-For", i);
+  return client_address(req.remote_addr, forwarded, trusted_proxies);
+}
+
+// The body a route reads: a JSON object, "{}" when none was sent; "" for a
+// route that reads none.
+Step<std::string> read_body(const httplib::Request& req, const Route& route) {
+  bool wants_body = false;
+  for (Input in : route.inputs) wants_body = wants_body || in == Input::body;
+  if (!wants_body) return std::string();
+  if (req.body.empty()) return std::string("{}");
+  if (req.has_header("Content-Type") && !is_json_content_type(req.get_header_value("Content-Type")))
+    return problem(415, "unsupported_media_type", "unsupported media type", "Send the body as application/json.");
+  if (!is_json_object(req.body)) return problem(400, "malformed_json", "malformed JSON", "The body must be one JSON object.");
+  return req.body;
+}
+
+// The statement's parameters, in the order of the route's inputs.
+std::vector<std::optional<std::string>> route_parameters(const Route& route, const httplib::Request& req,
+                                                         const std::string& path_id, const std::string& body,
+                                                         const Caller& caller, const std::string& client) {
+  std::vector<std::optional<std::string>> params;
+  for (Input in : route.inputs) {
+    switch (in) {
+      case Input::path_id: params.emplace_back(path_id); break;
+      case Input::body: params.emplace_back(body); break;
+      case Input::user_id: params.push_back(caller.user_id); break;
+      case Input::client: params.emplace_back(client); break;
+      case Input::hold_token: {
+        std::string token = req.get_header_value("X-Hold-Token");
+        params.push_back(token.empty() ? std::nullopt : std::optional<std::string>(token));
+        break;
+      }
+    }
+  }
+  return params;
+}
+
+// A 500 whose cause goes to the log under an id; the client gets only the id.
+Outcome logged_internal_error(int status, const std::string& request_id, const Route& route, json cause,
+                              const std::string& detail) {
+  std::string error_id = random_hex_id();
+  json line = {{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},
+               {"route", route.path}};
+  line.update(cause);
+  log_line(line);
+  return problem(status, status == 504 ? "timeout" : "internal_error", "something went wrong, please try again shortly",
+                 detail, "Quote error_id " + error_id + " when reporting this.", error_id);
+}
+
+// What the database's result means over HTTP when it is not the route's JSON
+// answer: no connection (503), a refusal, an error (its SQLSTATE's status),
+// or nothing at all. nullopt: result->value is the answer.
+std::optional<Outcome> database_problem(const std::optional<QueryResult>& result, const Route& route,
+                                        const std::string& request_id) {
+  if (!result)
+    return with_header(problem(503, "database_busy", "database busy", "No database connection was free in time.",
+                               "Retry shortly."),
+                       "Retry-After", std::to_string(retry_after_for_status(503)));
+  if (result->outcome == QueryResult::Outcome::connection_error)
+    return with_header(problem(503, "database_unavailable", "database unavailable",
+                               "The connection to the database failed. If it failed after the request was sent, "
+                               "the request may have taken effect.",
+                               "Retry shortly; after a write, look the result up before repeating it."),
+                       "Retry-After", std::to_string(retry_after_for_status(503)));
+  bool answered_nothing = !result->has_row || result->value == "null";
+  // A refusal answered instead of raised (NULL and a NOTICE) reads like the
+  // error it stands for: the database logged nothing.
+  if (result->outcome == QueryResult::Outcome::ok && result->refusal && answered_nothing) {
+    const QueryResult::Notice& n = *result->refusal;
+    return problem(http_status_for_sqlstate(n.sqlstate), n.sqlstate, n.message, n.detail, n.hint);
+  }
+  if (result->outcome == QueryResult::Outcome::sql_error) {
+    int status = http_status_for_sqlstate(result->sqlstate);
+    Outcome o = status >= 500 ? logged_internal_error(status, request_id, route,
+                                                      {{"sqlstate", result->sqlstate}, {"message", result->message}},
+                                                      "Nothing was changed.")
+                              : problem(status, result->sqlstate, result->message, result->detail, result->hint);
+    if (int retry = retry_after_for_status(status)) o.headers.emplace_back("Retry-After", std::to_string(retry));
+    if (status == 429) o.headers.emplace_back("Retry-After", std::to_string(seconds_to_wait(result->hint)));
+    return o;
+  }
+  // Every route answers a JSON value; nothing, without a refusal to say why,
+  // is never a success (a hold that held nothing must not read as 201).
+  if (answered_nothing)
+    return logged_internal_error(500, request_id, route, {{"message", "the database answered nothing"}}, "");
+  return std::nullopt;
+}
+
+// POST /v1/login: the account the database verified, as a signed token.
+Outcome issue_token(const std::string& account_json, const Settings& settings) {
+  json account = json::parse(account_json);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  json claims = {{"sub", std::to_string(account.at("user_id").get<int64_t>())},
+                 {"role", account.at("role")},
+                 {"iss", settings.jwt_issuer},
+                 {"aud", settings.jwt_audience},
+                 {"iat", now},
+                 {"nbf", now},
+                 {"exp", now + settings.token_ttl_s}};
+  json answer = {{"access_token", jwt::sign(claims, settings.jwt_secret)},
+                 {"token_type", "Bearer"},
+                 {"expires_in", settings.token_ttl_s},
+                 {"user_id", account.at("user_id")},
+                 {"role", account.at("role")}};
+  return {200, answer.dump()};
+}
+
 }  // namespace
 
 std::vector<Statement> route_statements() {
@@ -174,7 +358,7 @@ void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
   std::string request_id = request_id_or_new(req.get_header_value("X-Request-Id"));
   Outcome out;
   try {
-    out = route_request(req, res, request_id);
+    out = route_request(req, request_id);
   } catch (const std::exception& e) {  // never let httplib answer (it would leak e.what())
     std::string error_id = random_hex_id();
     log_line({{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},
@@ -184,6 +368,7 @@ void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
   }
 
   res.status = out.status;
+  for (const auto& [name, value] : out.headers) res.set_header(name, value);
   res.set_header("X-Request-Id", request_id);
   if (req.method != "HEAD") res.set_content(out.body, out.content_type.c_str());
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -192,180 +377,65 @@ void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
             {"status", out.status}, {"duration_ms", std::round(seconds * 1e5) / 100}});
 }
 
-Outcome HttpServer::route_request(const httplib::Request& req, httplib::Response& res, const std::string& request_id) {
-  return [&]() -> Outcome {
-    // Route: a path that exists with another method is 405, else 404.
-    const Route* route = nullptr;
-    std::string allowed;
-    std::string path_id;
-    for (const CompiledRoute& c : compiled_routes()) {
-      std::smatch m;
-      if (!std::regex_match(req.path, m, c.pattern)) continue;
-      if (req.method == c.route->method || (req.method == "HEAD" && std::string(c.route->method) == "GET")) {
-        route = c.route;
-        if (m.size() > 1) path_id = m[1].str();
-        break;
-      }
-      allowed += (allowed.empty() ? "" : ", ") + std::string(c.route->method);
-    }
-    if (route == nullptr && !allowed.empty()) {
-      res.set_header("Allow", allowed);
-      return problem(405, "method_not_allowed", "method not allowed", req.method + " is not served here; use " + allowed + ".");
-    }
-    if (route == nullptr)
-      return problem(404, "not_found", "no such route", req.path + " is not a route of this API.",
-                     "GET /openapi.json lists every route.");
+Outcome HttpServer::route_request(const httplib::Request& req, const std::string& request_id) {
+  Step<MatchedRoute> matched = match_route(req);
+  if (auto* stop = std::get_if<Outcome>(&matched)) return *stop;  // route "unmatched"
+  const MatchedRoute& m = std::get<MatchedRoute>(matched);
+  Outcome out = answer_route(req, *m.route, m.path_id, request_id);
+  out.route = m.route->path;
+  return out;
+}
 
-    Outcome o = [&]() -> Outcome {
-      // Who is calling: a token, if sent, must be valid whatever the route.
-      Caller caller;
-      std::string authorization = req.get_header_value("Authorization");
-      if (!authorization.empty()) {
-        std::optional<std::string> token = bearer_token(authorization);
-        if (!token || token->empty()) {
-          res.set_header("WWW-Authenticate", "Bearer");
-          return problem(401, "invalid_token", "malformed authorization header", "Send: Authorization: Bearer <token>.");
-        }
-        jwt::Verified v = jwt::verify(*token, settings_.jwt_secret, settings_.jwt_issuer, settings_.jwt_audience,
-                                      std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::system_clock::now().time_since_epoch()).count());
-        if (v.verdict != jwt::Verdict::valid) {
-          res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-          return problem(401, "invalid_token", jwt::describe(v.verdict), "", "Log in again at POST /v1/login.");
-        }
-        caller.has_token = true;
-        caller.claims = v.claims;
-        if (v.claims.contains("sub")) {
-          const json& sub = v.claims["sub"];
-          caller.user_id = sub.is_string() ? sub.get<std::string>() : sub.dump();
-        }
-        if (v.claims.contains("role") && v.claims["role"].is_string()) caller.role = v.claims["role"].get<std::string>();
-      }
-      if ((route->access == Access::user || route->access == Access::admin) && !caller.has_token) {
-        res.set_header("WWW-Authenticate", "Bearer");
-        return problem(401, "authentication_required", "authentication required", "This route needs a bearer token.",
-                       "Log in at POST /v1/login.");
-      }
-      if (route->access == Access::admin && caller.role != "admin")
-        return problem(403, "admin_required", "admin role required", "This route is for tokens with the admin role.");
+// A matched route, step by step: who calls, then (for the database's routes)
+// the attempt budget, the body, the statement and what its result means.
+Outcome HttpServer::answer_route(const httplib::Request& req, const Route& route, const std::string& path_id,
+                                 const std::string& request_id) {
+  Step<Caller> authenticated = authenticate(req, route, settings_);
+  if (auto* stop = std::get_if<Outcome>(&authenticated)) return *stop;
+  const Caller& caller = std::get<Caller>(authenticated);
+  if (std::optional<Outcome> own = serve_own_route(route.kind)) return *own;
 
-      switch (route->kind) {
-        case Kind::healthz: return {200, R"({"status":"ok"})"};
-        case Kind::readyz:
-          if (pool_.ping()) return {200, R"({"status":"ready"})"};
-          res.set_header("Retry-After", "1");
-          return problem(503, "database_unavailable", "database unavailable", "The database does not answer.");
-        case Kind::metrics: return {200, metrics_.render(pool_.stats()), "text/plain; version=0.0.4"};
-        case Kind::openapi: return {200, openapi_};
-        case Kind::sql:
-        case Kind::login: break;
-      }
+  std::string client = client_of(req, settings_.trusted_proxies);
+  if (std::optional<Outcome> stop = ration_secret_attempts(route, client)) return *stop;
+  Step<std::string> read = read_body(req, route);
+  if (auto* stop = std::get_if<Outcome>(&read)) return *stop;
+  const std::string& body = std::get<std::string>(read);
 
-      // A proxy may add its own X-Forwarded-For after the client's: all of
-      // them, in order, are one list.
-      std::string forwarded;
-      for (size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; i++)
-        forwarded += (forwarded.empty() ? "" : ", ") + req.get_header_value("X-Forwarded-For", i);
-      std::string client = client_address(req.remote_addr, forwarded, settings_.trusted_proxies);
-      // Guessing a password or a 4-digit PIN takes many tries: ration them.
-      int retry_after = 0;
-      if (route->checks_secret && !secret_attempts_.allow(std::string(route->operation_id) + ":" + client, &retry_after)) {
-        res.set_header("Retry-After", std::to_string(retry_after));
-        return problem(429, "too_many_attempts", "too many attempts",
-                       "This address has used its " + std::to_string(settings_.secret_attempts_per_minute) +
-                           " attempts per minute at this route.",
-                       "Wait " + std::to_string(retry_after) + " seconds.");
-      }
+  std::optional<QueryResult> result =
+      pool_.execute(database_role(route.access), caller.claims.dump(), route.operation_id,
+                    route_parameters(route, req, path_id, body, caller, client));
+  if (std::optional<Outcome> stop = database_problem(result, route, request_id)) return *stop;
+  if (route.kind == Kind::login) return issue_token(result->value, settings_);
+  return {route.success_status, result->value};
+}
 
-      // The body: a JSON object, or nothing.
-      std::string body = req.body;
-      bool wants_body = false;
-      for (Input in : route->inputs) wants_body = wants_body || in == Input::body;
-      if (wants_body) {
-        if (body.empty()) body = "{}";
-        else if (req.has_header("Content-Type") && !is_json_content_type(req.get_header_value("Content-Type")))
-          return problem(415, "unsupported_media_type", "unsupported media type", "Send the body as application/json.");
-        else if (!is_json_object(body))
-          return problem(400, "malformed_json", "malformed JSON", "The body must be one JSON object.");
-      }
+// The routes the shim answers itself; nullopt for a route the database answers.
+std::optional<Outcome> HttpServer::serve_own_route(Kind kind) {
+  switch (kind) {
+    case Kind::healthz: return Outcome{200, R"({"status":"ok"})"};
+    case Kind::readyz:
+      if (pool_.ping()) return Outcome{200, R"({"status":"ready"})"};
+      return with_header(problem(503, "database_unavailable", "database unavailable", "The database does not answer."),
+                         "Retry-After", "1");
+    case Kind::metrics: return Outcome{200, metrics_.render(pool_.stats()), "text/plain; version=0.0.4"};
+    case Kind::openapi: return Outcome{200, openapi_};
+    case Kind::sql:
+    case Kind::login: break;
+  }
+  return std::nullopt;
+}
 
-      std::vector<std::optional<std::string>> params;
-      for (Input in : route->inputs) {
-        switch (in) {
-          case Input::path_id: params.emplace_back(path_id); break;
-          case Input::body: params.emplace_back(body); break;
-          case Input::user_id: params.push_back(caller.user_id); break;
-          case Input::client: params.emplace_back(client); break;
-          case Input::hold_token: {
-            std::string token = req.get_header_value("X-Hold-Token");
-            params.push_back(token.empty() ? std::nullopt : std::optional<std::string>(token));
-            break;
-          }
-        }
-      }
-      std::optional<QueryResult> result =
-          pool_.execute(database_role(route->access), caller.claims.dump(), route->operation_id, params);
-      if (!result || result->outcome == QueryResult::Outcome::connection_error) {
-        res.set_header("Retry-After", std::to_string(retry_after_for_status(503)));
-        return result ? problem(503, "database_unavailable", "database unavailable",
-                                "The connection to the database failed. If it failed after the request was sent, "
-                                "the request may have taken effect.",
-                                "Retry shortly; after a write, look the result up before repeating it.")
-                      : problem(503, "database_busy", "database busy", "No database connection was free in time.",
-                                "Retry shortly.");
-      }
-      // A refusal answered instead of raised (NULL and a NOTICE) reads like
-      // the error it stands for: the database logged nothing.
-      if (result->outcome == QueryResult::Outcome::ok && result->refusal && (!result->has_row || result->value == "null")) {
-        const QueryResult::Notice& n = *result->refusal;
-        return problem(http_status_for_sqlstate(n.sqlstate), n.sqlstate, n.message, n.detail, n.hint);
-      }
-      if (result->outcome == QueryResult::Outcome::sql_error) {
-        int status = http_status_for_sqlstate(result->sqlstate);
-        if (int retry = retry_after_for_status(status)) res.set_header("Retry-After", std::to_string(retry));
-        if (status == 429) res.set_header("Retry-After", std::to_string(seconds_to_wait(result->hint)));
-        if (status >= 500) {  // log the cause under an id; the client gets only the id
-          std::string error_id = random_hex_id();
-          log_line({{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},
-                    {"route", route->path}, {"sqlstate", result->sqlstate}, {"message", result->message}});
-          return problem(status, status == 504 ? "timeout" : "internal_error",
-                         "something went wrong, please try again shortly", "Nothing was changed.",
-                         "Quote error_id " + error_id + " when reporting this.", error_id);
-        }
-        return problem(status, result->sqlstate, result->message, result->detail, result->hint);
-      }
-      // Every route answers a JSON value; nothing, without a refusal to say
-      // why, is never a success (a hold that held nothing must not read as 201).
-      if (!result->has_row || result->value == "null") {
-        std::string error_id = random_hex_id();
-        log_line({{"time", utc_now()}, {"level", "error"}, {"request_id", request_id}, {"error_id", error_id},
-                  {"route", route->path}, {"message", "the database answered nothing"}});
-        return problem(500, "internal_error", "something went wrong, please try again shortly", "",
-                       "Quote error_id " + error_id + " when reporting this.", error_id);
-      }
-      if (route->kind == Kind::login) {
-        json account = json::parse(result->value);
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-        json claims = {{"sub", std::to_string(account.at("user_id").get<int64_t>())},
-                       {"role", account.at("role")},
-                       {"iss", settings_.jwt_issuer},
-                       {"aud", settings_.jwt_audience},
-                       {"iat", now},
-                       {"nbf", now},
-                       {"exp", now + settings_.token_ttl_s}};
-        json answer = {{"access_token", jwt::sign(claims, settings_.jwt_secret)},
-                       {"token_type", "Bearer"},
-                       {"expires_in", settings_.token_ttl_s},
-                       {"user_id", account.at("user_id")},
-                       {"role", account.at("role")}};
-        return {200, answer.dump()};
-      }
-      return {route->success_status, result->value};
-    }();
-    o.route = route->path;
-    return o;
-  }();
+// Guessing a password or a 4-digit PIN takes many tries: each client gets a
+// few per minute at each route that checks one (429 after that).
+std::optional<Outcome> HttpServer::ration_secret_attempts(const Route& route, const std::string& client) {
+  int retry_after = 0;
+  if (!route.checks_secret || secret_attempts_.allow(std::string(route.operation_id) + ":" + client, &retry_after))
+    return std::nullopt;
+  return with_header(problem(429, "too_many_attempts", "too many attempts",
+                             "This address has used its " + std::to_string(settings_.secret_attempts_per_minute) +
+                                 " attempts per minute at this route.",
+                             "Wait " + std::to_string(retry_after) + " seconds."),
+                     "Retry-After", std::to_string(retry_after));
 }
 
 }  // namespace shim

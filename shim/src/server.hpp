@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "metrics.hpp"
@@ -19,6 +20,8 @@ struct Response;
 namespace shim {
 
 struct Outcome;  // what one request turned into (server.cpp)
+struct Route;
+enum class Kind;
 
 class HttpServer {
  public:
@@ -33,7 +36,13 @@ class HttpServer {
 
  private:
   void handle(const httplib::Request& req, httplib::Response& res);
-  Outcome route_request(const httplib::Request& req, httplib::Response& res, const std::string& request_id);
+  // The steps of a request (server.cpp); each ends the request with an
+  // Outcome or hands on to the next.
+  Outcome route_request(const httplib::Request& req, const std::string& request_id);
+  Outcome answer_route(const httplib::Request& req, const Route& route, const std::string& path_id,
+                       const std::string& request_id);
+  std::optional<Outcome> serve_own_route(Kind kind);
+  std::optional<Outcome> ration_secret_attempts(const Route& route, const std::string& client);
   const Settings& settings_;
   Pool& pool_;
   Metrics& metrics_;
