@@ -13,6 +13,8 @@
 // implicit transaction. Connect as the shim's login role for that.
 // --mode plain runs only the route's prepared statement (autocommit, one round
 // trip): the cheapest way a trusted client can make the same call.
+// The statements come from the shim itself: the route table (routes.cpp) by
+// operation_id, and the pool's context statement, so they cannot drift apart.
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -32,19 +34,55 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pool.hpp"
+#include "routes.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
-// The SQL of shim/src/routes.cpp and shim/src/pool.cpp, verbatim.
-const char* const kContextSql =
-    "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)";
-const char* const kSeatMapSql = "SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') FROM boxoffice.seat_map($1::bigint) s";
-const char* const kHoldSql =
-    "SELECT to_jsonb(boxoffice.try_hold($1::bigint,"
-    " ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'seat_ids'))::bigint[], $3::bigint, $4))";
-const char* const kReleaseSql = "SELECT to_jsonb(b) FROM boxoffice.release($1::bigint, $2::bigint, $3) b";
+// The shim's routes this client calls, by operation_id.
+struct Routes {
+  const shim::Route& seat_map;
+  const shim::Route& hold;
+  const shim::Route& release;
+};
+
+const shim::Route& route_named(const char* operation_id) {
+  const shim::Route* r = shim::find_route(operation_id);
+  if (r == nullptr || r->sql == nullptr) {
+    std::fprintf(stderr, "bench_direct: the shim has no SQL route %s\n", operation_id);
+    std::exit(2);
+  }
+  return *r;
+}
+
+const Routes& routes() {
+  static const Routes r{route_named("seat_map"), route_named("hold"), route_named("release")};
+  return r;
+}
+
+// What a guest's call carries, by where the shim takes each parameter from.
+struct GuestCall {
+  std::string path_id, body, hold_token, client;
+};
+
+// The statement's parameters in the route's order, as the shim's server
+// passes them: a guest has no user id, an absent hold token is NULL.
+std::vector<const char*> parameters(const shim::Route& route, const GuestCall& call) {
+  std::vector<const char*> out;
+  for (shim::Input in : route.inputs) {
+    switch (in) {
+      case shim::Input::path_id: out.push_back(call.path_id.c_str()); break;
+      case shim::Input::body: out.push_back(call.body.empty() ? "{}" : call.body.c_str()); break;
+      case shim::Input::user_id: out.push_back(nullptr); break;
+      case shim::Input::hold_token: out.push_back(call.hold_token.empty() ? nullptr : call.hold_token.c_str()); break;
+      case shim::Input::client: out.push_back(call.client.c_str()); break;
+    }
+  }
+  return out;
+}
 
 struct Options {
   std::string conninfo;
@@ -133,19 +171,26 @@ class Session {
     PQsetNoticeProcessor(pg_, ignore_notice, nullptr);
     std::string set = "SET statement_timeout = " + std::to_string(o_.statement_timeout_ms);
     if (!command(PQexec(pg_, set.c_str()), error)) return false;
-    if (o_.mode == "pipeline" && !command(PQprepare(pg_, "_boxoffice_context", kContextSql, 2, nullptr), error))
+    const shim::Statement& context = shim::context_statement();
+    if (o_.mode == "pipeline" && !prepare(context.name.c_str(), context.sql.c_str(), context.params, error))
       return false;
-    return command(PQprepare(pg_, "seat_map", kSeatMapSql, 1, nullptr), error) &&
-           command(PQprepare(pg_, "hold", kHoldSql, 4, nullptr), error) &&
-           command(PQprepare(pg_, "release", kReleaseSql, 3, nullptr), error);
+    for (const shim::Route* r : {&routes().seat_map, &routes().hold, &routes().release})
+      if (!prepare(r->operation_id, r->sql, static_cast<int>(r->inputs.size()), error)) return false;
+    return true;
   }
 
   // One call: the route's statement, in one round trip.
-  Reply call(const char* statement, int n, const char* const* values) {
-    return o_.mode == "pipeline" ? pipelined(statement, n, values) : plain(statement, n, values);
+  Reply call(const shim::Route& route, const std::vector<const char*>& values) {
+    int n = static_cast<int>(values.size());
+    return o_.mode == "pipeline" ? pipelined(route.operation_id, n, values.data())
+                                 : plain(route.operation_id, n, values.data());
   }
 
  private:
+  bool prepare(const char* name, const char* sql, int params, std::string* error) {
+    return command(PQprepare(pg_, name, sql, params, nullptr), error);
+  }
+
   bool command(PGresult* r, std::string* error) {
     bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) *error = r ? PQresultErrorMessage(r) : PQerrorMessage(pg_);
@@ -185,7 +230,7 @@ class Session {
     Reply out;
     const char* context[2] = {o_.role.c_str(), "{}"};
     if (PQenterPipelineMode(pg_) != 1 ||
-        PQsendQueryPrepared(pg_, "_boxoffice_context", 2, context, nullptr, nullptr, 0) != 1 ||
+        PQsendQueryPrepared(pg_, shim::context_statement().name.c_str(), 2, context, nullptr, nullptr, 0) != 1 ||
         PQsendQueryPrepared(pg_, statement, n, values, nullptr, nullptr, 0) != 1 || PQpipelineSync(pg_) != 1) {
       out.kind = Reply::Kind::connection_error;
       out.message = PQerrorMessage(pg_);
@@ -253,9 +298,10 @@ void worker(const Options& o, int index, std::atomic<int>& connected, std::atomi
     if (t->first_error.empty()) t->first_error = std::string(what) + ": " + r.sqlstate + " " + r.message;
   };
   // Times one call and counts it; reconnects after a broken connection.
-  auto timed = [&](const char* statement, int n, const char* const* values) {
+  auto timed = [&](const shim::Route& route, const GuestCall& call) {
+    const std::vector<const char*> values = parameters(route, call);
     auto t0 = Clock::now();
-    Reply r = session.call(statement, n, values);
+    Reply r = session.call(route, values);
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
     t->latencies_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
     ++t->requests;
@@ -276,8 +322,7 @@ void worker(const Options& o, int index, std::atomic<int>& connected, std::atomi
     const long long p = o.first_performance + perf(rng);
     const std::string pid = std::to_string(p);
     if (o.workload == "seatmap") {
-      const char* v[1] = {pid.c_str()};
-      Reply r = timed("seat_map", 1, v);
+      Reply r = timed(routes().seat_map, GuestCall{pid, "", "", ""});
       if (r.kind == Reply::Kind::ok && r.has_row && r.value.size() > 2) ++t->ok;
       else note_error(r, "seat_map");
       continue;
@@ -288,8 +333,7 @@ void worker(const Options& o, int index, std::atomic<int>& connected, std::atomi
     // a fan of the crowd: a client address of its own, as the shim's guest key
     const std::string client = "10." + std::to_string(seat(rng) % 250) + "." + std::to_string(seat(rng) % 250) + "." +
                                std::to_string(seat(rng) % 250);
-    const char* hv[4] = {pid.c_str(), body.c_str(), nullptr, client.c_str()};
-    Reply h = timed("hold", 4, hv);
+    Reply h = timed(routes().hold, GuestCall{pid, body, "", client});
     if (h.kind == Reply::Kind::ok && (!h.has_row || h.value == "null")) {  // refused: try_hold answered NULL
       ++t->refused;
       continue;
@@ -310,8 +354,7 @@ void worker(const Options& o, int index, std::atomic<int>& connected, std::atomi
       continue;
     }
     ++t->ok;
-    const char* rv[3] = {rid.c_str(), nullptr, token.c_str()};
-    Reply r = timed("release", 3, rv);
+    Reply r = timed(routes().release, GuestCall{rid, "", token, client});
     if (r.kind == Reply::Kind::ok && r.has_row) {
       ++t->ok;
       ++t->cycles;

@@ -30,6 +30,11 @@ std::string field(const PGresult* r, int code) {
 
 }  // namespace
 
+const Statement& context_statement() {
+  static const Statement statement{kContextStatement, kContextSql, 2};
+  return statement;
+}
+
 // A slot of the pool; pg is null while the slot is unopened. Only the thread
 // that acquired the slot touches pg, so it needs no lock.
 struct Pool::Connection {

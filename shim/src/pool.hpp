@@ -26,6 +26,10 @@ struct Statement {
   int params = 0;
 };
 
+// The buyer routes' context statement (1. above), as every connection
+// prepares it: for a client that must send what the pool sends (bench/http).
+const Statement& context_statement();
+
 struct QueryResult {
   enum class Outcome { ok, sql_error, connection_error } outcome = Outcome::ok;
   bool has_row = false;

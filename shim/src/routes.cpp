@@ -237,6 +237,12 @@ const std::vector<Route> kRoutes = {
 
 const std::vector<Route>& routes() { return kRoutes; }
 
+const Route* find_route(const std::string& operation_id) {
+  for (const Route& r : kRoutes)
+    if (operation_id == r.operation_id) return &r;
+  return nullptr;
+}
+
 std::string path_regex(const std::string& path_template) {
   static const std::regex param(R"(\{[a-z_]+\})");
   return "^" + std::regex_replace(path_template, param, "([0-9]+)") + "$";

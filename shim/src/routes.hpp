@@ -55,6 +55,9 @@ struct Route {
 
 const std::vector<Route>& routes();
 
+// The route whose operation_id (and prepared statement's name) this is, or nullptr.
+const Route* find_route(const std::string& operation_id);
+
 // "/v1/a/{x}/b" -> "^/v1/a/([0-9]+)/b$"
 std::string path_regex(const std::string& path_template);
 
