@@ -24,6 +24,12 @@ REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep securi
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=pgcrypto --load-extension=boxoffice
 ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel uncommitted_hold
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation --load-extension=pgcrypto --load-extension=boxoffice
+# The isolation tester has no include. Each spec is assembled into
+# build/isolation/specs/: a first setup block of the shared fixtures, then the
+# spec's own file. pg_isolation_regress reads a spec from --outputdir when it is
+# there (before --inputdir), and its expected output still from ./expected/.
+ISOLATION_FIXTURES = test/fixtures/seats.sql test/fixtures/isolation.sql
+REGRESS_PREP = $(ISOLATION:%=build/isolation/specs/%.spec)
 
 PG_CPPFLAGS = -Iextension/src -DBOXOFFICE_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -Wno-register -fno-omit-frame-pointer
@@ -40,6 +46,10 @@ include $(PGXS)
 build/$(EXT_NAME)--$(EXTVERSION).sql: $(SQL_PARTS)
 	@mkdir -p build
 	{ printf '%s\n' '\echo Use "CREATE EXTENSION $(EXT_NAME)" to load this file. \quit'; cat $(SQL_PARTS); } > $@
+
+build/isolation/specs/%.spec: specs/%.spec $(ISOLATION_FIXTURES)
+	@mkdir -p $(@D)
+	{ printf '# generated from $(ISOLATION_FIXTURES) and $<\nsetup\n{\n'; cat $(ISOLATION_FIXTURES); printf '}\n\n'; cat $<; } > $@
 
 .PHONY: run test bench deps stop
 deps:

@@ -1,17 +1,17 @@
 -- Catalog: venues, concerts, tiers, performances, publishing, soft delete.
--- Also builds the fixtures (schema t) that the later tests use.
+-- Also builds the fixtures (schema t, and fixture.seats) that the later tests use.
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 
 CREATE SCHEMA t;
 CREATE TABLE t.fixtures (name text PRIMARY KEY, id bigint NOT NULL);
 CREATE FUNCTION t.id(name text) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT id FROM t.fixtures f WHERE f.name = $1 $$;
--- seat ids of a fixture performance by label section-row-number, in the order given
-CREATE FUNCTION t.seats(perf text, VARIADIC labels text[]) RETURNS bigint[] LANGUAGE sql STABLE AS $$
-  SELECT array_agg(s.id ORDER BY l.ord)
-    FROM unnest(labels) WITH ORDINALITY l(label, ord)
-    JOIN boxoffice.seats s ON s.performance_id = t.id(perf) AND s.section = split_part(l.label, '-', 1)
-                          AND s.row_number = split_part(l.label, '-', 2)::int AND s.seat_number = split_part(l.label, '-', 3)::int $$;
+-- fixture.seats, the seat helper every SQL suite shares; its text is not echoed
+-- here. pg_regress feeds this file to psql on stdin, so the path is from the
+-- directory make runs in.
+\set ECHO none
+\i test/fixtures/seats.sql
+\set ECHO all
 
 -- venues -----------------------------------------------------------------
 INSERT INTO t.fixtures SELECT 'kspo', boxoffice.create_venue('KSPO DOME', 'Seoul', ARRAY['A','B','C','D'], 4, 20);

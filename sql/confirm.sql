@@ -25,11 +25,11 @@ SELECT (boxoffice.confirm(:alice_res, t.id('alice'))).reservation_number AS firs
 SELECT (c).status, (c).reservation_number = :'first_number' AS same_number, (c).buyer_name
   FROM (SELECT boxoffice.confirm(:alice_res, t.id('alice'), buyer_name => 'Someone Else') AS c) x;
 SELECT buyer_phone FROM boxoffice.reservations WHERE id = :alice_res;
-SELECT status FROM boxoffice.seat_map(t.id('p1')) WHERE seat_id = ANY (t.seats('p1', 'A-1-1', 'A-1-2')) ORDER BY seat_id;
+SELECT status FROM boxoffice.seat_map(t.id('p1')) WHERE seat_id = ANY (fixture.seats(t.id('p1'), 'A-1-1', 'A-1-2')) ORDER BY seat_id;
 
 -- a guest confirms with the hold token and name, phone, PIN
 SELECT (h).reservation_id AS guest_res, (h).hold_token AS guest_token
-  FROM (SELECT boxoffice.hold(t.id('p1'), t.seats('p1', 'D-4-19', 'D-4-20'), guest_key => 'guest-choi') AS h) x \gset
+  FROM (SELECT boxoffice.hold(t.id('p1'), fixture.seats(t.id('p1'), 'D-4-19', 'D-4-20'), guest_key => 'guest-choi') AS h) x \gset
 SELECT boxoffice.confirm(:guest_res, hold_token => :'guest_token');
 \echo :LAST_ERROR_SQLSTATE
 SELECT boxoffice.confirm(:guest_res, hold_token => :'guest_token', buyer_name => 'Guest Choi', buyer_phone => '010-1234', guest_pin => '1234');
@@ -56,7 +56,7 @@ SELECT buyer_phone, guest_pin_hash LIKE '$2a$%' AS pin_hashed FROM boxoffice.res
 
 -- the guest limit counts confirmed seats per phone number: 2 bought, 3 more is too many
 SELECT (h).reservation_id AS guest_res2, (h).hold_token AS guest_token2
-  FROM (SELECT boxoffice.hold(t.id('p1'), t.seats('p1', 'D-3-1', 'D-3-2', 'D-3-3'), guest_key => 'guest-choi-2') AS h) x \gset
+  FROM (SELECT boxoffice.hold(t.id('p1'), fixture.seats(t.id('p1'), 'D-3-1', 'D-3-2', 'D-3-3'), guest_key => 'guest-choi-2') AS h) x \gset
 SELECT boxoffice.confirm(:guest_res2, hold_token => :'guest_token2', buyer_name => 'Guest Choi',
                          buyer_phone => '01012345678', guest_pin => '9999');
 \echo :LAST_ERROR_SQLSTATE

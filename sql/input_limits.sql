@@ -11,11 +11,11 @@ SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND 
 
 -- names have bounded lengths
 SELECT (h).reservation_id AS res, (h).hold_token AS tok
-  FROM (SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'A-3-1'), guest_key => 'limits') AS h) x \gset
+  FROM (SELECT boxoffice.hold(t.id('p2'), fixture.seats(t.id('p2'), 'A-3-1'), guest_key => 'limits') AS h) x \gset
 SELECT boxoffice.confirm(:res, hold_token => :'tok', buyer_name => repeat('x', 201), buyer_phone => '01012341234', guest_pin => '1234');
 \echo :LAST_ERROR_SQLSTATE
 SELECT (boxoffice.release(:res, hold_token => :'tok')).status;
-SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'A-3-2'), guest_key => repeat('k', 201));
+SELECT boxoffice.hold(t.id('p2'), fixture.seats(t.id('p2'), 'A-3-2'), guest_key => repeat('k', 201));
 \echo :LAST_ERROR_SQLSTATE
 SELECT boxoffice.create_concert(repeat('t', 201), 'artist');
 \echo :LAST_ERROR_SQLSTATE

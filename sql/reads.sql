@@ -84,7 +84,7 @@ SELECT count(*) AS found FROM boxoffice.guest_lookup('010-1234-5678', '1234');
 -- bcrypt either way (0.1.0 spent one per booking of the phone, 0.03 ms on a
 -- phone without any)
 SELECT (h).reservation_id AS timed_res, (h).hold_token AS timed_token
-  FROM (SELECT boxoffice.hold(t.id('p2'), t.seats('p2', 'A-2-1'), guest_key => 'timed') AS h) x \gset
+  FROM (SELECT boxoffice.hold(t.id('p2'), fixture.seats(t.id('p2'), 'A-2-1'), guest_key => 'timed') AS h) x \gset
 SELECT (boxoffice.confirm(:timed_res, hold_token => :'timed_token', buyer_name => 'Timed Guest',
                           buyer_phone => '010-6666-0001', guest_pin => '1111')).status;
 CREATE TEMP TABLE lookup_times (has_bookings boolean, ms float8);

@@ -31,7 +31,7 @@ SELECT c.relname, r.rolname FROM pg_class c CROSS JOIN pg_roles r
 -- an application login that is a member of boxoffice_app
 CREATE ROLE regress_shop LOGIN IN ROLE boxoffice_app;
 CREATE ROLE regress_ops LOGIN IN ROLE boxoffice_admin;
-SELECT t.id('p2') AS p2, (t.seats('p2', 'D-4-1'))[1] AS seat, t.id('carol') AS carol \gset
+SELECT t.id('p2') AS p2, (fixture.seats(t.id('p2'), 'D-4-1'))[1] AS seat, t.id('carol') AS carol \gset
 SET ROLE regress_shop;
 SELECT count(*) > 0 AS can_browse FROM boxoffice.concerts();
 SELECT (boxoffice.hold(:p2, ARRAY[:seat]::bigint[], :carol)).status AS can_hold;
@@ -54,7 +54,7 @@ RESET ROLE;
 CREATE SCHEMA evil;
 CREATE TABLE evil.reservations (id bigint);
 SET search_path = evil, public;
-SELECT (boxoffice.hold(t.id('p2'), t.seats('p2', 'D-4-2'), t.id('carol'))).status AS unaffected;
+SELECT (boxoffice.hold(t.id('p2'), fixture.seats(t.id('p2'), 'D-4-2'), t.id('carol'))).status AS unaffected;
 RESET search_path;
 DROP SCHEMA evil CASCADE;
 DROP ROLE regress_shop;

@@ -3,7 +3,7 @@
 SET client_min_messages = warning;
 
 SELECT * FROM boxoffice.sweep();  -- whatever earlier tests left expired
-SELECT (boxoffice.hold(t.id('p_short'), t.seats('p_short', 'C-1-' || n), guest_key => 'sweep-' || n)).status
+SELECT (boxoffice.hold(t.id('p_short'), fixture.seats(t.id('p_short'), 'C-1-' || n), guest_key => 'sweep-' || n)).status
   FROM generate_series(1, 5) n;
 SELECT count(*) AS claims_before FROM boxoffice.seat_claims c JOIN boxoffice.reservations r ON r.id = c.reservation_id
  WHERE r.status = 'hold' AND r.performance_id = t.id('p_short');
@@ -16,7 +16,7 @@ RESET boxoffice.sweep_batch_size;
 SELECT count(*) AS live_holds FROM boxoffice.reservations WHERE status = 'hold' AND performance_id = t.id('p_short');
 SELECT count(*) AS claims_after FROM boxoffice.seat_claims WHERE performance_id = t.id('p_short');
 -- max_holds bounds one call
-SELECT (boxoffice.hold(t.id('p_short'), t.seats('p_short', 'C-2-' || n), guest_key => 'sweep-' || n)).status FROM generate_series(1, 3) n;
+SELECT (boxoffice.hold(t.id('p_short'), fixture.seats(t.id('p_short'), 'C-2-' || n), guest_key => 'sweep-' || n)).status FROM generate_series(1, 3) n;
 SELECT pg_sleep(1.2);
 SELECT * FROM boxoffice.sweep(max_holds => 2);
 SELECT * FROM boxoffice.sweep();

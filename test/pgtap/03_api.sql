@@ -27,16 +27,15 @@ SELECT boxoffice.add_price_tier(concert, 'FRONT', 1000, 1, 3), boxoffice.add_pri
 ALTER TABLE f ADD perf bigint;
 UPDATE f SET perf = boxoffice.create_performance(concert, venue, now() + interval '30 days', max_seats_per_hold => 3);
 SELECT boxoffice.publish_concert(concert) FROM f;
-CREATE TEMP VIEW s AS SELECT seat_number AS n, id FROM boxoffice.seats WHERE performance_id = (SELECT perf FROM f);
-CREATE FUNCTION pg_temp.seats(VARIADIC n int[]) RETURNS bigint[] LANGUAGE sql AS
-  $$ SELECT array_agg(id ORDER BY id) FROM pg_temp.s WHERE s.n = ANY ($1) $$;
+-- fixture.seats, the seat helper every SQL suite shares (rolled back with the rest)
+\ir ../fixtures/seats.sql
 
 SELECT is((SELECT count(*)::int FROM boxoffice.seat_map((SELECT perf FROM f))), 6, 'the performance has its 6 seats');
 SELECT results_eq($$ SELECT tier, price, total::int FROM boxoffice.availability((SELECT perf FROM f)) $$,
                   $$ VALUES ('FRONT', 1000::bigint, 3), ('BACK', 500::bigint, 3) $$, 'availability per tier');
 
 -- hold: success, then each refusal with its code
-SELECT lives_ok($$ CREATE TEMP TABLE h1 AS SELECT * FROM boxoffice.hold((SELECT perf FROM f), pg_temp.seats(1, 2), (SELECT ua FROM f)) $$,
+SELECT lives_ok($$ CREATE TEMP TABLE h1 AS SELECT * FROM boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-1', 'A-1-2'), (SELECT ua FROM f)) $$,
                 'user A holds seats 1 and 2');
 SELECT is((SELECT status FROM h1), 'hold', 'the hold is live');
 SELECT is((SELECT total_amount FROM h1), 2000::bigint, 'total is the sum of the seat prices');
@@ -45,18 +44,18 @@ SELECT matches((SELECT hold_token FROM h1), '^[0-9a-f]{32}$', 'a 128-bit hold to
 SELECT is((SELECT to_jsonb(h1) - 'hold_token' FROM h1),
           (SELECT to_jsonb(b) - 'hold_token' FROM boxoffice.reservation((SELECT reservation_id FROM h1), (SELECT ua FROM f)) b),
           'hold builds the same booking that reservation() reads from the view, token aside');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(2, 3), (SELECT ub FROM f)) $$,
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-2', 'A-1-3'), (SELECT ub FROM f)) $$,
                  'TK003', 'some of the seats you selected were just taken', 'a taken seat refuses the whole hold');
-SELECT is((SELECT status FROM boxoffice.seat_map((SELECT perf FROM f)) WHERE seat_id = (pg_temp.seats(3))[1]), 'available',
+SELECT is((SELECT status FROM boxoffice.seat_map((SELECT perf FROM f)) WHERE seat_id = (fixture.seats((SELECT perf FROM f), 'A-1-3'))[1]), 'available',
           'and the free seat of the refused hold stays free');
 SELECT throws_ok($$ SELECT boxoffice.hold(-1, ARRAY[1], guest_key => 'tap') $$, 'TK001', 'performance not found');
 SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), '{}', guest_key => 'tap') $$, 'TK005', 'no seats requested');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3) || pg_temp.seats(3), guest_key => 'tap') $$, 'TK006', 'duplicate seats requested');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3, 4, 5, 6), guest_key => 'tap') $$, 'TK007', 'too many seats requested');
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-3') || fixture.seats((SELECT perf FROM f), 'A-1-3'), guest_key => 'tap') $$, 'TK006', 'duplicate seats requested');
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-3', 'A-1-4', 'A-1-5', 'A-1-6'), guest_key => 'tap') $$, 'TK007', 'too many seats requested');
 SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), ARRAY[-1]::bigint[], guest_key => 'tap') $$, 'TK004', 'seats not in this performance');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3, 4, 5), (SELECT ua FROM f)) $$,
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-3', 'A-1-4', 'A-1-5'), (SELECT ua FROM f)) $$,
                  'TK008', 'seat limit per customer reached');
-SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3), -7) $$, 'TK020', 'user not found');
+SELECT throws_ok($$ SELECT boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-3'), -7) $$, 'TK020', 'user not found');
 
 -- ownership: B gets the same error as for a reservation that does not exist
 SELECT throws_ok(format('SELECT boxoffice.confirm(%s, %s)', (SELECT reservation_id FROM h1), (SELECT ub FROM f)),
@@ -80,7 +79,7 @@ SELECT is((SELECT to_jsonb(c1) FROM c1),
           'cancel builds the same booking that reservation() reads from the view');
 SELECT is((boxoffice.cancel((SELECT reservation_id FROM h1), (SELECT ua FROM f))).status, 'cancelled', 'a second cancel succeeds');
 SELECT lives_ok($$ CREATE TEMP TABLE r1 AS SELECT * FROM boxoffice.release(
-                     (boxoffice.hold((SELECT perf FROM f), pg_temp.seats(3, 4), (SELECT ub FROM f))).reservation_id, (SELECT ub FROM f)) $$,
+                     (boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-3', 'A-1-4'), (SELECT ub FROM f))).reservation_id, (SELECT ub FROM f)) $$,
                 'B holds seats 3 and 4 and releases them');
 SELECT is((SELECT to_jsonb(r1) FROM r1),
           (SELECT to_jsonb(b) FROM boxoffice.reservation((SELECT reservation_id FROM r1), (SELECT ub FROM f)) b),
@@ -88,7 +87,7 @@ SELECT is((SELECT to_jsonb(r1) FROM r1),
 SELECT is((SELECT count(*)::int FROM boxoffice.seat_map((SELECT perf FROM f)) WHERE status = 'available'), 6, 'all seats are free again');
 
 -- guests
-SELECT lives_ok($$ CREATE TEMP TABLE g AS SELECT * FROM boxoffice.hold((SELECT perf FROM f), pg_temp.seats(5, 6), guest_key => 'tap') $$, 'a guest holds');
+SELECT lives_ok($$ CREATE TEMP TABLE g AS SELECT * FROM boxoffice.hold((SELECT perf FROM f), fixture.seats((SELECT perf FROM f), 'A-1-5', 'A-1-6'), guest_key => 'tap') $$, 'a guest holds');
 SELECT throws_ok($$ SELECT boxoffice.confirm((SELECT reservation_id FROM g), hold_token => (SELECT hold_token FROM g)) $$,
                  'TK021', 'buyer details required');
 SELECT throws_ok($$ SELECT boxoffice.confirm((SELECT reservation_id FROM g), hold_token => (SELECT hold_token FROM g),
