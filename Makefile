@@ -5,7 +5,7 @@
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = boxoffice
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))
@@ -14,7 +14,7 @@ OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))
 # concern, in this order. extension/versions/ holds the released install
 # scripts, frozen (the newest one must equal what the parts assemble: the
 # upgrade test checks), and the chain of upgrade scripts. None is ever edited.
-SQL_PARTS = $(addprefix extension/sql/,schema.sql errors.sql input.sql catalog.sql accounts.sql reads.sql engine.sql claims.sql operations.sql backup.sql security.sql)
+SQL_PARTS = $(addprefix extension/sql/,schema.sql errors.sql input.sql identity.sql catalog.sql accounts.sql reads.sql engine.sql claims.sql operations.sql backup.sql security.sql)
 DATA_built = build/$(EXT_NAME)--$(EXTVERSION).sql
 DATA = extension/$(EXT_NAME).control \
        $(filter-out extension/versions/$(EXT_NAME)--$(EXTVERSION).sql,$(wildcard extension/versions/$(EXT_NAME)--*.sql))
@@ -31,8 +31,10 @@ ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation --load-extension=pgcry
 ISOLATION_FIXTURES = test/fixtures/seats.sql test/fixtures/isolation.sql
 REGRESS_PREP = $(ISOLATION:%=build/isolation/specs/%.spec)
 
-PG_CPPFLAGS = -Iextension/src -DBOXOFFICE_VERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS = -std=c++17 -Wno-register -fno-omit-frame-pointer
+PG_CPPFLAGS = -Iextension/src -Ibuild/generated -DBOXOFFICE_VERSION='"$(EXTVERSION)"'
+# Our code warns about nothing; PostgreSQL's headers are system headers here
+# (-isystem), so their own warnings in C++ do not drown ours.
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -fno-omit-frame-pointer -isystem $(shell $(PG_CONFIG) --includedir-server)
 SHLIB_LINK  = -lstdc++
 # No LLVM bitcode: the JIT gains nothing from inlining these functions.
 override with_llvm = no
@@ -42,6 +44,17 @@ EXTRA_CLEAN = build
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The error catalogue's C++ constants, generated from extension/sql/errors.sql.
+build/generated/sqlstates.hpp: extension/sql/errors.sql scripts/error-codes.pl
+	@mkdir -p build/generated
+	perl scripts/error-codes.pl extension-header $< > $@.tmp && mv $@.tmp $@
+$(OBJS): build/generated/sqlstates.hpp
+
+# The README's error tables, rewritten from the catalogue (a test checks them).
+.PHONY: readme-tables
+readme-tables:
+	perl scripts/error-codes.pl readme extension/sql/errors.sql README.md
 
 build/$(EXT_NAME)--$(EXTVERSION).sql: $(SQL_PARTS)
 	@mkdir -p build

@@ -44,6 +44,12 @@ export BOXOFFICE_TEST_DATABASE_URL="host=$PGHOST port=$PGPORT user=$PGUSER passw
 run "C++ unit (CTest)" "$log/unit" ctest --test-dir build/cmake -L unit --output-on-failure
 tally "$log/unit" 'Test +#[0-9]+: .* Passed' 'Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Exception|Not Run|\*\*\*Timeout)'
 
+# The README's error tables are the catalogue's (extension/sql/errors.sql).
+run "README error tables" "$log/error-tables" bash -c \
+  'perl scripts/error-codes.pl readme extension/sql/errors.sql README.md --check &&
+   echo "ok: the README error tables are the catalogue" || echo "FAIL: the README error tables disagree with the catalogue"'
+tally "$log/error-tables" '^ok: ' '^FAIL: '
+
 run "OpenAPI lint" "$log/openapi" bash test/openapi/run.sh
 tally "$log/openapi" '^ok: ' '^FAIL: '
 

@@ -55,20 +55,20 @@ BEGIN
   -- the same pattern as the users table's check, so that check never fires
   -- (its error would print the whole row, password hash included)
   IF coalesce(email, '') !~ '^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$' THEN
-    RAISE EXCEPTION 'invalid email' USING ERRCODE = 'TK017', DETAIL = 'The email address is not of the form name@example.com.';
+    RAISE EXCEPTION 'invalid email' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'The email address is not of the form name@example.com.';
   END IF;
   IF _is_blank(name) OR length(name) > 200 OR length(email) > 320 THEN
-    RAISE EXCEPTION 'invalid name or email' USING ERRCODE = 'TK017', DETAIL = 'A name has 1 to 200 characters, an email at most 320.';
+    RAISE EXCEPTION 'invalid name or email' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'A name has 1 to 200 characters, an email at most 320.';
   END IF;
   -- bcrypt reads at most 72 bytes: a longer password would be silently cut
   IF length(coalesce(password, '')) < 8 OR octet_length(password) > 72 THEN
-    RAISE EXCEPTION 'invalid password' USING ERRCODE = 'TK017', DETAIL = 'A password has 8 characters or more, and at most 72 bytes.';
+    RAISE EXCEPTION 'invalid password' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'A password has 8 characters or more, and at most 72 bytes.';
   END IF;
   -- serialise registrations of one address (in boxoffice's own lock space) so
   -- the unique index is the only judge
   PERFORM _lock_account(lower(email));
   IF EXISTS (SELECT FROM users u WHERE lower(u.email) = lower(register_user.email) AND u.deleted_at IS NULL) THEN
-    RAISE EXCEPTION 'email already registered' USING ERRCODE = 'TK016',
+    RAISE EXCEPTION 'email already registered' USING ERRCODE = _sqlstate('email_taken'),
       DETAIL = 'An account with this email exists.', HINT = 'Log in instead, or use another email.';
   END IF;
   INSERT INTO users (email, name, password_hash)
@@ -88,7 +88,7 @@ BEGIN
   IF NOT coalesce(_secret_matches(coalesce(password, ''),
                                   coalesce(u.password_hash, '$2a$08$0123456789012345678901uMV0Gk5mQ5Lzs5mKX3y2BzFbp7H8S.W')), false)
      OR u.id IS NULL THEN
-    RAISE EXCEPTION 'invalid credentials' USING ERRCODE = 'TK015',
+    RAISE EXCEPTION 'invalid credentials' USING ERRCODE = _sqlstate('invalid_credentials'),
       DETAIL = 'The email or the password is wrong.', HINT = 'Check both and try again.';
   END IF;
   RETURN u.id;
@@ -99,30 +99,41 @@ COMMENT ON FUNCTION boxoffice.verify_password IS 'returns the user id when email
 -- An account as its owner (and the HTTP shim's login) sees it.
 CREATE TYPE boxoffice.account AS (user_id bigint, email text, name text, role text, created_at timestamptz);
 
-CREATE FUNCTION boxoffice.account(user_id bigint) RETURNS boxoffice.account
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+-- The account of a user, whoever asks (the functions below decide who may).
+CREATE FUNCTION boxoffice._account(user_id bigint) RETURNS boxoffice.account
+LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   a account;
 BEGIN
   SELECT u.id, u.email, u.name, CASE WHEN u.is_admin THEN 'admin' ELSE 'buyer' END, u.created_at INTO a
-    FROM users u WHERE u.id = account.user_id AND u.deleted_at IS NULL;
+    FROM users u WHERE u.id = _account.user_id AND u.deleted_at IS NULL;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'user not found' USING ERRCODE = 'TK020',
-      DETAIL = format('There is no user %s.', coalesce(account.user_id::text, 'null'));
+    RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'),
+      DETAIL = format('There is no user %s.', coalesce(_account.user_id::text, 'null'));
   END IF;
   RETURN a;
 END $$;
-COMMENT ON FUNCTION boxoffice.account IS 'a user''s account: email, name, and role (buyer or admin)';
+
+CREATE FUNCTION boxoffice.account(user_id bigint DEFAULT NULL) RETURNS boxoffice.account
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+RETURN _account(_acting_user(user_id));
+COMMENT ON FUNCTION boxoffice.account IS 'a user''s account: email, name, and role (buyer or admin); over HTTP, the signed-in user''s';
+
+-- Logging in: the account whose email and password match.
+CREATE FUNCTION boxoffice.login(email text, password text) RETURNS boxoffice.account
+LANGUAGE sql SECURITY DEFINER SET search_path = boxoffice, pg_temp
+RETURN _account(verify_password(email, password));
+COMMENT ON FUNCTION boxoffice.login IS 'the account whose email and password match, else raises invalid_credentials';
 
 CREATE FUNCTION boxoffice.set_admin(user_id bigint, is_admin boolean) RETURNS boxoffice.account
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 BEGIN
   IF is_admin IS NULL THEN
-    RAISE EXCEPTION 'role is required' USING ERRCODE = 'TK017', DETAIL = 'Say whether the user is an admin (true) or not (false).';
+    RAISE EXCEPTION 'role is required' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'Say whether the user is an admin (true) or not (false).';
   END IF;
-  PERFORM account(user_id);  -- raises user_not_found
+  PERFORM _account(user_id);  -- raises user_not_found
   UPDATE users u SET is_admin = set_admin.is_admin WHERE u.id = set_admin.user_id;
-  RETURN account(user_id);
+  RETURN _account(user_id);
 END $$;
 COMMENT ON FUNCTION boxoffice.set_admin IS 'grants or revokes the admin role of a user (admin tokens may use the catalog)';
 

@@ -12,23 +12,23 @@ DECLARE
   v_id bigint;
 BEGIN
   IF _is_blank(name) THEN
-    RAISE EXCEPTION 'venue name is required' USING ERRCODE = 'TK017', DETAIL = 'name is empty.';
+    RAISE EXCEPTION 'venue name is required' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'name is empty.';
   END IF;
   IF length(name) > 200 OR length(address) > 500 THEN
-    RAISE EXCEPTION 'venue name or address too long' USING ERRCODE = 'TK017', DETAIL = 'name has at most 200 characters, address 500.';
+    RAISE EXCEPTION 'venue name or address too long' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'name has at most 200 characters, address 500.';
   END IF;
   IF sections IS NULL OR cardinality(sections) NOT BETWEEN 1 AND 100
      OR EXISTS (SELECT FROM unnest(sections) s WHERE _is_blank(s))
      OR (SELECT count(DISTINCT s) FROM unnest(sections) s) <> cardinality(sections) THEN
     RAISE EXCEPTION 'invalid section list'
-      USING ERRCODE = 'TK017', DETAIL = format('sections must be 1 to 100 distinct, non-empty names; got %s.', coalesce(sections::text, 'null')),
+      USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('sections must be 1 to 100 distinct, non-empty names; got %s.', coalesce(sections::text, 'null')),
             HINT = 'For example the four sections A, B, C and D.';
   END IF;
   IF rows_per_section IS NULL OR rows_per_section NOT BETWEEN 1 AND 200 THEN
-    RAISE EXCEPTION 'invalid rows per section' USING ERRCODE = 'TK017', DETAIL = format('rows_per_section must be between 1 and 200; got %s.', coalesce(rows_per_section::text, 'null'));
+    RAISE EXCEPTION 'invalid rows per section' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('rows_per_section must be between 1 and 200; got %s.', coalesce(rows_per_section::text, 'null'));
   END IF;
   IF seats_per_row IS NULL OR seats_per_row NOT BETWEEN 1 AND 500 THEN
-    RAISE EXCEPTION 'invalid seats per row' USING ERRCODE = 'TK017', DETAIL = format('seats_per_row must be between 1 and 500; got %s.', coalesce(seats_per_row::text, 'null'));
+    RAISE EXCEPTION 'invalid seats per row' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('seats_per_row must be between 1 and 500; got %s.', coalesce(seats_per_row::text, 'null'));
   END IF;
   INSERT INTO venues (name, address, sections, rows_per_section, seats_per_row)
   VALUES (btrim(create_venue.name), coalesce(address, ''), create_venue.sections, create_venue.rows_per_section, create_venue.seats_per_row)
@@ -44,7 +44,7 @@ DECLARE
 BEGIN
   SELECT * INTO v FROM venues WHERE id = venue_id AND deleted_at IS NULL FOR NO KEY UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'venue not found' USING ERRCODE = 'TK018', DETAIL = format('There is no venue with id %s.', coalesce(venue_id::text, 'null'));
+    RAISE EXCEPTION 'venue not found' USING ERRCODE = _sqlstate('venue_not_found'), DETAIL = format('There is no venue with id %s.', coalesce(venue_id::text, 'null'));
   END IF;
   RETURN v;
 END $$;
@@ -54,7 +54,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 BEGIN
   PERFORM _live_venue(venue_id);
   IF EXISTS (SELECT FROM performances p WHERE p.venue_id = delete_venue.venue_id AND p.deleted_at IS NULL) THEN
-    RAISE EXCEPTION 'venue is in use' USING ERRCODE = 'TK011',
+    RAISE EXCEPTION 'venue is in use' USING ERRCODE = _sqlstate('invalid_state'),
       DETAIL = 'Performances at this venue have not been deleted.', HINT = 'Delete its performances first.';
   END IF;
   UPDATE venues SET deleted_at = now() WHERE id = venue_id;
@@ -67,14 +67,14 @@ DECLARE
   v_id bigint;
 BEGIN
   IF _is_blank(title) OR _is_blank(artist) THEN
-    RAISE EXCEPTION 'concert title and artist are required' USING ERRCODE = 'TK017', DETAIL = 'title or artist is empty.';
+    RAISE EXCEPTION 'concert title and artist are required' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'title or artist is empty.';
   END IF;
   IF length(title) > 200 OR length(artist) > 200 OR length(description) > 10000 OR length(poster_url) > 2000 THEN
-    RAISE EXCEPTION 'concert text too long' USING ERRCODE = 'TK017',
+    RAISE EXCEPTION 'concert text too long' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = 'title and artist have at most 200 characters, description 10000, poster_url 2000.';
   END IF;
   IF poster_url IS NOT NULL AND poster_url !~ '^https?://' THEN
-    RAISE EXCEPTION 'invalid poster url' USING ERRCODE = 'TK017', DETAIL = 'poster_url must start with http:// or https://.';
+    RAISE EXCEPTION 'invalid poster url' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'poster_url must start with http:// or https://.';
   END IF;
   INSERT INTO concerts (title, artist, description, poster_url)
   VALUES (btrim(create_concert.title), btrim(create_concert.artist), coalesce(create_concert.description, ''), create_concert.poster_url)
@@ -90,7 +90,7 @@ DECLARE
 BEGIN
   SELECT * INTO c FROM concerts WHERE id = concert_id AND deleted_at IS NULL FOR NO KEY UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'concert not found' USING ERRCODE = 'TK019', DETAIL = format('There is no concert with id %s.', coalesce(concert_id::text, 'null'));
+    RAISE EXCEPTION 'concert not found' USING ERRCODE = _sqlstate('concert_not_found'), DETAIL = format('There is no concert with id %s.', coalesce(concert_id::text, 'null'));
   END IF;
   RETURN c;
 END $$;
@@ -103,7 +103,7 @@ BEGIN
   IF c.status = 'published' THEN
     RETURN;
   ELSIF c.status <> 'draft' THEN
-    RAISE EXCEPTION 'concert cannot be published' USING ERRCODE = 'TK011',
+    RAISE EXCEPTION 'concert cannot be published' USING ERRCODE = _sqlstate('invalid_state'),
       DETAIL = format('The concert is %s; only a draft can be published.', c.status);
   END IF;
   UPDATE concerts SET status = 'published', published_at = now() WHERE id = concert_id;
@@ -118,7 +118,7 @@ BEGIN
   IF c.status = 'archived' THEN
     RETURN;
   ELSIF c.status <> 'published' THEN
-    RAISE EXCEPTION 'concert cannot be archived' USING ERRCODE = 'TK011',
+    RAISE EXCEPTION 'concert cannot be archived' USING ERRCODE = _sqlstate('invalid_state'),
       DETAIL = format('The concert is %s; only a published concert can be archived.', c.status);
   END IF;
   UPDATE concerts SET status = 'archived' WHERE id = concert_id;
@@ -142,17 +142,17 @@ DECLARE
 BEGIN
   PERFORM _live_concert(concert_id);
   IF _is_blank(label) OR length(label) > 50 THEN
-    RAISE EXCEPTION 'invalid tier label' USING ERRCODE = 'TK017', DETAIL = 'A label has 1 to 50 characters.';
+    RAISE EXCEPTION 'invalid tier label' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'A label has 1 to 50 characters.';
   END IF;
   IF price IS NULL OR price < 0 THEN
-    RAISE EXCEPTION 'invalid price' USING ERRCODE = 'TK017', DETAIL = format('price must be zero or more; got %s.', coalesce(price::text, 'null'));
+    RAISE EXCEPTION 'invalid price' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('price must be zero or more; got %s.', coalesce(price::text, 'null'));
   END IF;
   IF first_seat IS NULL OR last_seat IS NULL OR first_seat < 1 OR last_seat < first_seat THEN
-    RAISE EXCEPTION 'invalid seat range' USING ERRCODE = 'TK017',
+    RAISE EXCEPTION 'invalid seat range' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = format('Need 1 <= first_seat <= last_seat; got %s..%s.', coalesce(first_seat::text, 'null'), coalesce(last_seat::text, 'null'));
   END IF;
   IF EXISTS (SELECT FROM price_tiers t WHERE t.concert_id = add_price_tier.concert_id AND t.label = btrim(add_price_tier.label)) THEN
-    RAISE EXCEPTION 'tier label already used' USING ERRCODE = 'TK017', DETAIL = format('The concert already has a tier %L.', btrim(label));
+    RAISE EXCEPTION 'tier label already used' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('The concert already has a tier %L.', btrim(label));
   END IF;
   SELECT t.label INTO v_clash FROM price_tiers t
    WHERE t.concert_id = add_price_tier.concert_id
@@ -160,7 +160,7 @@ BEGIN
      AND (t.sections IS NULL OR add_price_tier.sections IS NULL OR t.sections && add_price_tier.sections)
    LIMIT 1;
   IF FOUND THEN
-    RAISE EXCEPTION 'tier overlaps another tier' USING ERRCODE = 'TK017',
+    RAISE EXCEPTION 'tier overlaps another tier' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = format('Seats %s..%s are already priced by tier %L.', first_seat, last_seat, v_clash),
       HINT = 'Each seat must fall in exactly one tier.';
   END IF;
@@ -187,10 +187,10 @@ DECLARE
 BEGIN
   PERFORM _live_concert(concert_id);
   IF starts_at IS NULL OR v_ends <= starts_at THEN
-    RAISE EXCEPTION 'invalid performance time' USING ERRCODE = 'TK017', DETAIL = 'starts_at is required and ends_at must be after it.';
+    RAISE EXCEPTION 'invalid performance time' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = 'starts_at is required and ends_at must be after it.';
   END IF;
   IF v_closes <= v_opens OR v_closes > v_ends THEN
-    RAISE EXCEPTION 'invalid sales window' USING ERRCODE = 'TK017',
+    RAISE EXCEPTION 'invalid sales window' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = 'sales_opens_at must be before sales_closes_at, which must not be after the end of the performance.';
   END IF;
   PERFORM _check_rules(hold_lifetime, max_seats_per_hold, max_seats_per_customer);
@@ -203,7 +203,7 @@ BEGIN
                         AND n BETWEEN t.first_seat AND t.last_seat
                         AND (t.sections IS NULL OR sec = ANY (t.sections)));
   IF v_uncovered IS NOT NULL THEN
-    RAISE EXCEPTION 'seats without a price tier' USING ERRCODE = 'TK017',
+    RAISE EXCEPTION 'seats without a price tier' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = format('No tier prices seat numbers (section-number): %s.', left(v_uncovered, 300)),
       HINT = 'Add price tiers to the concert until every seat number is covered.';
   END IF;
@@ -233,13 +233,13 @@ CREATE FUNCTION boxoffice._check_rules(hold_lifetime interval, max_seats_per_hol
 LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 BEGIN
   IF hold_lifetime IS NOT NULL AND hold_lifetime NOT BETWEEN interval '1 second' AND interval '1 hour' THEN
-    RAISE EXCEPTION 'invalid hold lifetime' USING ERRCODE = 'TK017', DETAIL = format('hold_lifetime must be between 1 second and 1 hour; got %s.', hold_lifetime);
+    RAISE EXCEPTION 'invalid hold lifetime' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('hold_lifetime must be between 1 second and 1 hour; got %s.', hold_lifetime);
   END IF;
   IF max_seats_per_hold IS NOT NULL AND max_seats_per_hold NOT BETWEEN 1 AND 100 THEN
-    RAISE EXCEPTION 'invalid seats per hold' USING ERRCODE = 'TK017', DETAIL = format('max_seats_per_hold must be between 1 and 100; got %s.', max_seats_per_hold);
+    RAISE EXCEPTION 'invalid seats per hold' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('max_seats_per_hold must be between 1 and 100; got %s.', max_seats_per_hold);
   END IF;
   IF max_seats_per_customer IS NOT NULL AND max_seats_per_customer NOT BETWEEN 1 AND 1000 THEN
-    RAISE EXCEPTION 'invalid seats per customer' USING ERRCODE = 'TK017', DETAIL = format('max_seats_per_customer must be between 1 and 1000; got %s.', max_seats_per_customer);
+    RAISE EXCEPTION 'invalid seats per customer' USING ERRCODE = _sqlstate('invalid_argument'), DETAIL = format('max_seats_per_customer must be between 1 and 1000; got %s.', max_seats_per_customer);
   END IF;
 END $$;
 
@@ -250,7 +250,7 @@ DECLARE
 BEGIN
   SELECT * INTO p FROM performances WHERE id = performance_id AND deleted_at IS NULL FOR NO KEY UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'performance not found' USING ERRCODE = 'TK001', DETAIL = format('There is no performance with id %s.', coalesce(performance_id::text, 'null'));
+    RAISE EXCEPTION 'performance not found' USING ERRCODE = _sqlstate('performance_not_found'), DETAIL = format('There is no performance with id %s.', coalesce(performance_id::text, 'null'));
   END IF;
   RETURN p;
 END $$;
@@ -275,7 +275,7 @@ DECLARE
   p performances := _live_performance(performance_id);
 BEGIN
   IF sales_opens_at IS NULL OR sales_closes_at IS NULL OR sales_closes_at <= sales_opens_at OR sales_closes_at > p.ends_at THEN
-    RAISE EXCEPTION 'invalid sales window' USING ERRCODE = 'TK017',
+    RAISE EXCEPTION 'invalid sales window' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = 'sales_opens_at must be before sales_closes_at, which must not be after the end of the performance.';
   END IF;
   UPDATE performances SET sales_opens_at = set_sales_window.sales_opens_at, sales_closes_at = set_sales_window.sales_closes_at

@@ -11,7 +11,7 @@
 -- ============================================================================
 
 CREATE FUNCTION boxoffice._claims_follow_reservation() RETURNS trigger
-LANGUAGE c AS 'MODULE_PATHNAME', 'boxoffice_claims_follow_reservation';
+LANGUAGE c AS 'MODULE_PATHNAME', 'boxoffice_claims_follow_reservation_v3';
 COMMENT ON FUNCTION boxoffice._claims_follow_reservation IS 'rewrites the claims of a reservation written outside the engine; refuses a seat claimed by another reservation';
 
 CREATE FUNCTION boxoffice._claims_are_derived() RETURNS trigger

@@ -1,34 +1,50 @@
 
 -- ============================================================================
--- errors.sql: the catalogue of boxoffice's own SQLSTATEs (class TK, "ticket").
--- Every user error has its own code; applications branch on the code, people
--- read the message, detail and hint. extension/src/errors.hpp raises the same
--- codes from C++; the README's error table is this list.
+-- errors.sql: the catalogue of boxoffice's own SQLSTATEs (class TK, "ticket"),
+-- each with the HTTP status the shim answers it with. This list is the one
+-- source: PL/pgSQL raises by name (_sqlstate below), and the C++ constants
+-- (extension/src/errors.hpp), the shim's status table and the README's tables
+-- are generated from it at build time (scripts/error-codes.pl), so keep one
+-- row per line. Applications branch on the code; people read the message,
+-- detail and hint.
 -- ============================================================================
 
-CREATE VIEW boxoffice.error_codes (sqlstate, name, meaning) AS VALUES
-  ('TK001', 'performance_not_found',    'no such performance, or it is not visible to buyers'),
-  ('TK002', 'performance_not_on_sale',  'the performance exists but is not selling now (window closed, not open yet, cancelled)'),
-  ('TK003', 'seats_unavailable',        'some requested seats are held, sold, or being taken right now; nothing was held'),
-  ('TK004', 'seats_not_in_performance', 'some seat ids do not exist or belong to another performance'),
-  ('TK005', 'no_seats_requested',       'the seat list is missing or empty'),
-  ('TK006', 'duplicate_seats',          'the seat list names a seat more than once'),
-  ('TK007', 'too_many_seats',           'more seats than one hold may take'),
-  ('TK008', 'customer_limit_reached',   'the customer would exceed the seats allowed per customer for the performance'),
-  ('TK009', 'reservation_not_found',    'no such reservation, or it is not yours'),
-  ('TK010', 'hold_expired',             'the seat hold expired before confirmation'),
-  ('TK011', 'invalid_state',            'the object is not in a state that allows this action'),
-  ('TK012', 'no_matching_reservation',  'guest lookup found nothing for that phone and PIN'),
-  ('TK013', 'invalid_phone',            'the phone number is not 10-11 digits starting with 01'),
-  ('TK014', 'invalid_pin',              'the PIN is not exactly 4 digits'),
-  ('TK015', 'invalid_credentials',      'email or password is wrong'),
-  ('TK016', 'email_taken',              'an account with this email exists'),
-  ('TK017', 'invalid_argument',         'an argument is missing or out of range'),
-  ('TK018', 'venue_not_found',          'no such venue'),
-  ('TK019', 'concert_not_found',        'no such concert'),
-  ('TK020', 'user_not_found',           'no such user'),
-  ('TK021', 'buyer_details_required',   'a guest must give name, phone and PIN to confirm'),
-  ('TK022', 'guest_lookup_locked',      'too many wrong PINs for this phone number: look-ups wait until the lock ends'),
-  ('TK023', 'guest_key_required',       'a guest hold must name the client it is for (guest_key)');
+CREATE VIEW boxoffice.error_codes (sqlstate, name, http_status, meaning) AS VALUES
+  ('TK001', 'performance_not_found',    404, 'no such performance, or not visible to buyers (draft, archived or deleted concert, deleted performance)'),
+  ('TK002', 'performance_not_on_sale',  409, 'sales not open yet, closed, or the performance was cancelled: for a hold, and for confirming an existing one'),
+  ('TK003', 'seats_unavailable',        409, 'a seat is held, sold, or being taken right now; the detail names every such seat; nothing was held'),
+  ('TK004', 'seats_not_in_performance', 422, 'unknown seat ids, or seats of another performance'),
+  ('TK005', 'no_seats_requested',       422, 'the seat list is NULL or empty'),
+  ('TK006', 'duplicate_seats',          422, 'a seat is listed twice'),
+  ('TK007', 'too_many_seats',           422, 'more seats than max_seats_per_hold'),
+  ('TK008', 'customer_limit_reached',   409, 'the customer''s live holds plus purchases would pass max_seats_per_customer (users: per user at hold; guests: per guest key at hold, live holds only, and per phone number at confirm)'),
+  ('TK009', 'reservation_not_found',    404, 'no such reservation, or it is not yours'),
+  ('TK010', 'hold_expired',             410, '"your seat hold has expired": confirming after expires_at'),
+  ('TK011', 'invalid_state',            409, 'the action does not fit the state: releasing a confirmed reservation, confirming a cancelled one, publishing an archived concert, deleting a venue in use'),
+  ('TK012', 'no_matching_reservation',  404, 'guest lookup found nothing'),
+  ('TK013', 'invalid_phone',            422, 'not 10-11 digits starting with 01 (dashes and spaces are fine)'),
+  ('TK014', 'invalid_pin',              422, 'not exactly 4 digits'),
+  ('TK015', 'invalid_credentials',      401, 'wrong email or password'),
+  ('TK016', 'email_taken',              409, 'an account with this email exists'),
+  ('TK017', 'invalid_argument',         422, 'a catalog argument is missing or out of range; a NULL in the seat list'),
+  ('TK018', 'venue_not_found',          404, 'no such venue'),
+  ('TK019', 'concert_not_found',        404, 'no such concert (for buyers: no such published concert)'),
+  ('TK020', 'user_not_found',           404, 'hold with an unknown user id'),
+  ('TK021', 'buyer_details_required',   422, 'a guest confirmed without name, phone and PIN (a name of only spaces or invisible characters is no name)'),
+  ('TK022', 'guest_lookup_locked',      429, '5 wrong PINs for this phone number: look-ups wait until the 15-minute lock ends; the hint says how many seconds'),
+  ('TK023', 'guest_key_required',       422, 'a guest hold (no user_id) without a guest_key');
 
-COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name and meaning';
+COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name, the HTTP status the shim answers and its meaning';
+
+-- The SQLSTATE of an error name, for PL/pgSQL's RAISE ... USING ERRCODE:
+-- functions name their errors, and only the catalogue above knows the codes.
+CREATE FUNCTION boxoffice._sqlstate(error_name text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  code text := (SELECT e.sqlstate FROM error_codes e WHERE e.name = error_name);
+BEGIN
+  IF code IS NULL THEN
+    RAISE EXCEPTION 'boxoffice has no error named %', error_name USING ERRCODE = 'XX000';
+  END IF;
+  RETURN code;
+END $$;

@@ -11,32 +11,28 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
   -- a seat in two live reservations
   SELECT 'seat_claimed_twice', 'seat ' || seat_id, 'live reservations ' || string_agg(id::text, ', ' ORDER BY id)
     FROM (SELECT r.id, unnest(r.seat_ids) AS seat_id FROM reservations r
-           WHERE r.status = 'confirmed' OR (r.status = 'hold' AND r.expires_at > statement_timestamp())) live
+           WHERE r.live_until > statement_timestamp()) live
    GROUP BY seat_id HAVING count(*) > 1
   UNION ALL
   -- a claim whose reservation no longer holds seats (ended, or not listing it),
-  -- whose seat or reservation is missing or of another performance, or that
-  -- lasts longer or shorter than its reservation holds the seat
+  -- or whose seat or reservation is missing or of another performance
   SELECT 'claim_disagrees_with_reservation', 'seat ' || cl.seat_id,
          CASE WHEN r.id IS NULL THEN format('claimed by reservation %s, which does not exist', cl.reservation_id)
               WHEN s.id IS NULL THEN 'no such seat'
               WHEN s.performance_id <> cl.performance_id OR r.performance_id <> cl.performance_id
                 THEN format('claim of performance %s for a seat of %s by a reservation of %s', cl.performance_id, s.performance_id, r.performance_id)
-              WHEN r.status IN ('hold', 'confirmed') AND cl.seat_id = ANY (r.seat_ids)
-                THEN format('claim lasts until %s, reservation %s (%s) holds the seat until %s', cl.live_until, r.id, r.status,
-                            CASE WHEN r.status = 'confirmed' THEN 'infinity'::timestamptz ELSE r.expires_at END)
+              WHEN r.live_until IS NOT NULL THEN format('reservation %s (%s) does not list the seat', r.id, r.status)
               ELSE format('claimed by reservation %s, which is %s', r.id, r.status) END
     FROM seat_claims cl
     LEFT JOIN reservations r ON r.id = cl.reservation_id
     LEFT JOIN seats s ON s.id = cl.seat_id
    WHERE r.id IS NULL OR s.id IS NULL OR s.performance_id <> cl.performance_id OR r.performance_id <> cl.performance_id
-      OR r.status NOT IN ('hold', 'confirmed') OR NOT (cl.seat_id = ANY (r.seat_ids))
-      OR cl.live_until <> CASE WHEN r.status = 'confirmed' THEN 'infinity'::timestamptz ELSE r.expires_at END
+      OR r.live_until IS NULL OR NOT (cl.seat_id = ANY (r.seat_ids))
   UNION ALL
   -- a live reservation missing the claim on one of its seats
   SELECT 'reservation_missing_claim', 'reservation ' || r.id, format('%s, seat %s has no claim by it', r.status, s.seat_id)
     FROM reservations r CROSS JOIN LATERAL unnest(r.seat_ids) AS s(seat_id)
-   WHERE r.status IN ('hold', 'confirmed')
+   WHERE r.live_until IS NOT NULL
      AND NOT EXISTS (SELECT FROM seat_claims cl WHERE cl.seat_id = s.seat_id AND cl.reservation_id = r.id)
   UNION ALL
   -- a reservation of a performance that does not exist

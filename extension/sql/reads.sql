@@ -46,7 +46,7 @@ DECLARE
 BEGIN
   SELECT * INTO v FROM concerts() c WHERE c.concert_id = concert.concert_id;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'concert not found' USING ERRCODE = 'TK019',
+    RAISE EXCEPTION 'concert not found' USING ERRCODE = _sqlstate('concert_not_found'),
       DETAIL = format('There is no published concert with id %s.', coalesce(concert.concert_id::text, 'null'));
   END IF;
   RETURN v;
@@ -60,7 +60,7 @@ DECLARE
 BEGIN
   SELECT * INTO p FROM _visible_performances vp WHERE vp.id = performance_id;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'performance not found' USING ERRCODE = 'TK001',
+    RAISE EXCEPTION 'performance not found' USING ERRCODE = _sqlstate('performance_not_found'),
       DETAIL = format('There is no performance with id %s on sale or announced.', coalesce(performance_id::text, 'null'));
   END IF;
   RETURN p;
@@ -108,10 +108,10 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION boxoffice.seat_map IS 'every seat of a performance with section, row, number, tier, price and status (available, held, sold)';
 
-CREATE FUNCTION boxoffice.my_reservations(user_id bigint) RETURNS SETOF boxoffice.booking
+CREATE FUNCTION boxoffice.my_reservations(user_id bigint DEFAULT NULL) RETURNS SETOF boxoffice.booking
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
   SELECT b.* FROM _bookings b JOIN reservations r ON r.id = b.reservation_id
-   WHERE r.user_id = my_reservations.user_id
+   WHERE r.user_id = _acting_user(my_reservations.user_id)
    ORDER BY r.id DESC
 $$;
 COMMENT ON FUNCTION boxoffice.my_reservations IS 'a user''s reservations, newest first';
@@ -124,9 +124,9 @@ DECLARE
 BEGIN
   SELECT bk.* INTO b FROM _bookings bk JOIN reservations r ON r.id = bk.reservation_id
    WHERE r.id = reservation.reservation_id
-     AND (r.user_id = reservation.user_id OR r.hold_token_hash = sha256(convert_to(reservation.hold_token, 'UTF8')));
+     AND (r.user_id = _acting_user(reservation.user_id) OR r.hold_token_hash = sha256(convert_to(reservation.hold_token, 'UTF8')));
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'reservation not found' USING ERRCODE = 'TK009',
+    RAISE EXCEPTION 'reservation not found' USING ERRCODE = _sqlstate('reservation_not_found'),
       DETAIL = format('There is no reservation %s that belongs to you.', coalesce(reservation.reservation_id::text, 'null'));
   END IF;
   RETURN b;
@@ -153,7 +153,7 @@ BEGIN
   PERFORM _check_pin(pin);
   v_wait := _guest_lookup_attempt(v_phone);
   IF v_wait > 0 THEN
-    RAISE EXCEPTION 'too many wrong pins for this phone number' USING ERRCODE = 'TK022',
+    RAISE EXCEPTION 'too many wrong pins for this phone number' USING ERRCODE = _sqlstate('guest_lookup_locked'),
       DETAIL = format('After 5 wrong PINs, look-ups for this phone number are locked for 15 minutes: %s seconds to go.', v_wait),
       HINT = format('Try again in %s seconds.', v_wait);
   END IF;
@@ -169,7 +169,7 @@ BEGIN
    WHERE r.buyer_phone = v_phone AND r.user_id IS NULL AND r.guest_pin_hash = v_hash
    ORDER BY r.id DESC;
   IF NOT FOUND THEN  -- the attempt stays counted, whatever the error undoes
-    RAISE EXCEPTION 'no matching reservation' USING ERRCODE = 'TK012',
+    RAISE EXCEPTION 'no matching reservation' USING ERRCODE = _sqlstate('no_matching_reservation'),
       DETAIL = 'No reservation matches this phone number and PIN.',
       HINT = 'Check the phone number and the 4-digit PIN you chose when booking; after 5 wrong PINs the phone is locked for 15 minutes.';
   END IF;

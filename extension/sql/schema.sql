@@ -2,13 +2,14 @@
 -- ============================================================================
 -- schema.sql: tables, types, constraints and indexes.
 --
--- The one rule that matters most lives here: a seat has at most one claim
+-- The two rules that matter most live here. A seat has at most one claim
 -- (seat_claims' primary key), and the claims follow the reservations (claims.sql):
 -- a live reservation claims every seat it lists, whoever writes it. So no code
--- path, buggy or not, and no manual UPDATE can sell a seat twice. A claim's
--- meaning (held or sold) comes from its reservation's status, and a hold whose
--- expires_at has passed counts as free for every reader and writer: the sweeper
--- only tidies up. Readers judge expiry at the start of their statement
+-- path, buggy or not, and no manual UPDATE can sell a seat twice. And how long
+-- a reservation holds its seats is one derived column, reservations.live_until
+-- (_live_until below): every reader and writer asks `live_until > t`, so a
+-- hold whose time is up counts as free everywhere at once, and the sweeper
+-- only tidies up. Readers judge at the start of their statement
 -- (statement_timestamp), so one read is consistent with itself; writers judge
 -- at clock_timestamp, under their locks.
 --
@@ -19,6 +20,13 @@
 CREATE TYPE boxoffice.concert_status AS ENUM ('draft', 'published', 'archived');
 CREATE TYPE boxoffice.performance_status AS ENUM ('scheduled', 'cancelled');
 CREATE TYPE boxoffice.reservation_status AS ENUM ('hold', 'confirmed', 'cancelled', 'released', 'expired');
+
+-- The rule of liveness, the one place that says it: until when a reservation
+-- in this state holds its seats. A hold until its expiry, a sale for ever, an
+-- ended reservation not at all (NULL). A new kind of hold changes this alone.
+CREATE FUNCTION boxoffice._live_until(status boxoffice.reservation_status, expires_at timestamptz)
+RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE status WHEN 'confirmed' THEN 'infinity'::timestamptz WHEN 'hold' THEN expires_at END;
 
 -- Keeps updated_at honest on the catalog tables.
 CREATE FUNCTION boxoffice._touch_updated_at() RETURNS trigger
@@ -145,6 +153,8 @@ CREATE TABLE boxoffice.reservations (
   confirmed_at       timestamptz,
   ended_at           timestamptz,
   guest_key_hash     bytea,
+  -- until when this reservation holds its seats: the rule above, derived
+  live_until         timestamptz GENERATED ALWAYS AS (boxoffice._live_until(status, expires_at)) STORED,
   CONSTRAINT expires_after_creation CHECK (expires_at > created_at),
   -- a sale is decided with one clock reading, before the hold runs out
   CONSTRAINT confirmed_before_expiry CHECK (confirmed_at <= expires_at),
@@ -157,19 +167,21 @@ CREATE TABLE boxoffice.reservations (
 );
 -- Only confirmed reservations have a number, so holds add nothing to this index.
 CREATE UNIQUE INDEX reservations_number ON boxoffice.reservations (reservation_number) WHERE reservation_number IS NOT NULL;
--- The sweeper walks live holds in expiry order.
-CREATE INDEX reservations_expiring ON boxoffice.reservations (expires_at) WHERE status = 'hold';
+-- The sweeper walks live reservations in the order their claims end (the
+-- sales, at infinity, it never reaches).
+CREATE INDEX reservations_live ON boxoffice.reservations (live_until) WHERE live_until IS NOT NULL;
 -- The per-customer limit counts a user's live reservations for one performance.
 CREATE INDEX reservations_live_by_user ON boxoffice.reservations (performance_id, user_id)
-  WHERE status IN ('hold', 'confirmed') AND user_id IS NOT NULL;
+  WHERE live_until IS NOT NULL AND user_id IS NOT NULL;
 -- ... and a guest client's live holds.
 CREATE INDEX reservations_live_by_guest ON boxoffice.reservations (performance_id, guest_key_hash)
   WHERE status = 'hold' AND guest_key_hash IS NOT NULL;
 CREATE INDEX reservations_by_user ON boxoffice.reservations (user_id, id) WHERE user_id IS NOT NULL;
 CREATE INDEX reservations_by_phone ON boxoffice.reservations (buyer_phone) WHERE buyer_phone IS NOT NULL;
 
--- One row per seat that is claimed by a live (or not yet swept) reservation.
--- The primary key is the double-booking guard. Claims are derived from the
+-- One row per seat that is claimed by a live (or not yet swept) reservation:
+-- how long it holds the seat is its reservation's live_until, read through
+-- the join. The primary key is the double-booking guard. Claims are derived from the
 -- reservations (claims.sql): the engine writes both in one statement, and any
 -- other write to a reservation brings its claims along; nobody writes claims
 -- by hand, and pg_dump keeps only the reservations. The claims carry no
@@ -177,15 +189,10 @@ CREATE INDEX reservations_by_phone ON boxoffice.reservations (buyer_phone) WHERE
 -- reservation rows (FOR KEY SHARE, a tuple write) on every hold, the very row
 -- locks this design avoids. check_invariants() reports a claim whose seat or
 -- reservation is missing or belongs to another performance.
---
--- live_until: the claim holds its seat until then, the hold's expiry, or
--- infinity once confirmed, so a buyer refused for a taken seat reads this
--- table alone.
 CREATE TABLE boxoffice.seat_claims (
   seat_id        bigint PRIMARY KEY,
   performance_id bigint NOT NULL,
-  reservation_id bigint NOT NULL,
-  live_until     timestamptz NOT NULL DEFAULT 'infinity'
+  reservation_id bigint NOT NULL
 );
 CREATE INDEX seat_claims_reservation ON boxoffice.seat_claims (reservation_id);
 
@@ -223,13 +230,13 @@ CREATE TYPE boxoffice.booking AS (
   ended_at           timestamptz
 );
 
--- Every reservation as a booking. A hold past its expiry reads as expired; a
--- reservation that was sold has no expiry (the hold's is kept in the table).
+-- Every reservation as a booking. One whose claim has run out reads as
+-- expired; a reservation that was sold has no expiry (the hold's is kept in
+-- the table).
 CREATE VIEW boxoffice._bookings AS
 SELECT r.id AS reservation_id,
        r.reservation_number,
-       CASE WHEN r.status = 'hold' AND r.expires_at <= statement_timestamp() THEN 'expired'
-            ELSE r.status::text END AS status,
+       CASE WHEN r.live_until <= statement_timestamp() THEN 'expired' ELSE r.status::text END AS status,
        r.performance_id,
        c.title AS concert_title,
        v.name AS venue_name,
@@ -245,8 +252,7 @@ SELECT r.id AS reservation_id,
        r.buyer_name,
        r.created_at,
        r.confirmed_at,
-       CASE WHEN r.status = 'hold' AND r.expires_at <= statement_timestamp() THEN r.expires_at
-            ELSE r.ended_at END AS ended_at
+       CASE WHEN r.live_until <= statement_timestamp() THEN r.live_until ELSE r.ended_at END AS ended_at
   FROM boxoffice.reservations r
   JOIN boxoffice.performances p ON p.id = r.performance_id
   JOIN boxoffice.concerts c ON c.id = p.concert_id
@@ -261,8 +267,7 @@ LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'boxoffice_seats_being_taken';
 -- held: a hold of it would be refused, so the map says so too.
 CREATE VIEW boxoffice._seat_states AS
 SELECT s.id AS seat_id, s.performance_id, s.section, s.row_number, s.seat_number, s.tier_id, s.price,
-       CASE WHEN r.status = 'confirmed' THEN 'sold'
-            WHEN r.status = 'hold' AND r.expires_at > statement_timestamp() THEN 'held'
+       CASE WHEN r.live_until > statement_timestamp() THEN CASE r.status WHEN 'confirmed' THEN 'sold' ELSE 'held' END
             -- an uncorrelated subquery: read once per statement, not per seat
             WHEN s.id = ANY ((SELECT boxoffice._seats_being_taken())::bigint[]) THEN 'held'
             ELSE 'available' END AS status

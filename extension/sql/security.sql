@@ -39,7 +39,8 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.confirm(bigint, bigint, text, text, text, text),
   boxoffice.release(bigint, bigint, text), boxoffice.cancel(bigint, bigint, text),
   boxoffice.reservation(bigint, bigint, text), boxoffice.my_reservations(bigint), boxoffice.guest_lookup(text, text),
-  boxoffice.register_user(text, text, text), boxoffice.verify_password(text, text), boxoffice.account(bigint)
+  boxoffice.register_user(text, text, text), boxoffice.verify_password(text, text), boxoffice.account(bigint),
+  boxoffice.login(text, text)
 TO boxoffice_app;
 GRANT SELECT ON boxoffice.error_codes TO boxoffice_app, boxoffice_admin;
 

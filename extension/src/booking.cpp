@@ -85,10 +85,10 @@ Jsonb* seats_jsonb(const std::vector<BookedSeat>& seats) {
 
 Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, int64_t id) {
   static Plan booking("SELECT * FROM boxoffice._bookings WHERE reservation_id = $1", {INT8OID});
-  if (booking.run(Args().bigint(id), 1) != 1)
-    throw Error(ERRCODE_INTERNAL_ERROR, "reservation vanished while building the result");
-  HeapTuple source = SPI_tuptable->vals[0];
-  TupleDesc source_desc = SPI_tuptable->tupdesc;
+  Result found = booking.run(Args().bigint(id), 1);
+  if (found.size() != 1) throw Error(ERRCODE_INTERNAL_ERROR, "reservation vanished while building the result");
+  HeapTuple source = found.first().tuple();
+  TupleDesc source_desc = found.descriptor();
   int natts = source_desc->natts;
   std::vector<Datum> values(natts);
   std::unique_ptr<bool[]> nulls(new bool[natts]);
@@ -120,7 +120,7 @@ Datum booking_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const Bo
       nulls[column] = !s;
       if (s) values[column] = text(*s);
     };
-    values[status] = text(b.status);
+    values[status] = text(status_name(b.status));
     values[concert_title] = text(b.concert_title);
     values[venue_name] = text(b.venue_name);
     values[seats] = JsonbPGetDatum(seats_jsonb(b.seats));

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "reservation_status.hpp"
 #include "spi.hpp"
 
 extern "C" {
@@ -30,7 +31,7 @@ struct BookedSeat {
 struct Booking {
   int64_t reservation_id;
   std::optional<std::string> reservation_number;
-  std::string status;
+  ReservationStatus status;
   int64_t performance_id;
   std::string concert_title;
   std::string venue_name;

@@ -2,7 +2,7 @@
 
 #include "errors.hpp"
 #include "guard.hpp"
-#include "reservation.hpp"
+#include "arguments.hpp"
 
 extern "C" {
 #include "mb/pg_wchar.h"

@@ -13,7 +13,7 @@ namespace boxoffice {
 // Runs one of the engine's statements, which write reservations together
 // with their claims: their claim writes are let through, and the
 // reservations they write keep the claims the same statement writes.
-uint64_t run_writing_claims(Plan& plan, const Args& args, long max_rows = 0);
+Result run_writing_claims(Plan& plan, const Args& args, long max_rows = 0);
 
 // For _PG_init: forgets, when a transaction aborts, that a statement was
 // writing claims (a safety net: the scopes end before any abort anyway).

@@ -6,6 +6,7 @@
 // state change.
 #include <string>
 
+#include "arguments.hpp"
 #include "booking.hpp"
 #include "buyer_input.hpp"
 #include "claims.hpp"
@@ -13,7 +14,8 @@
 #include "guard.hpp"
 #include "locks.hpp"
 #include "performance.hpp"
-#include "reservation.hpp"
+#include "identity.hpp"
+#include "owned_reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
 
@@ -43,12 +45,13 @@ std::string reservation_number(int64_t id) {
 
 // The error for a reservation that cannot be confirmed, or nothing if it can.
 void check_confirmable(const OwnedReservation& r) {
-  if (r.status == "expired" || r.hold_expired)
+  if (r.status == ReservationStatus::expired || r.ran_out())
     throw Error(sqlstate::hold_expired, "your seat hold has expired",
                 "The hold ended before confirmation; its seats may already be someone else's.",
                 "Please select seats again.");
-  if (r.status != "hold" && r.status != "confirmed")
-    throw Error(sqlstate::invalid_state, "reservation cannot be confirmed", "The reservation is " + r.status + ".",
+  if (r.ended)
+    throw Error(sqlstate::invalid_state, "reservation cannot be confirmed",
+                std::string("The reservation is ") + status_name(r.status) + ".",
                 "Make a new hold.");
 }
 
@@ -76,11 +79,11 @@ Buyer buyer_details(FunctionCallInfo fcinfo, bool guest) {
 
 Datum confirm(FunctionCallInfo fcinfo) {
   std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
-  Owner owner{arg_int64(fcinfo, 1), arg_text(fcinfo, 2)};
+  Owner owner{acting_user(arg_int64(fcinfo, 1)), arg_text(fcinfo, 2)};
   SpiConnection spi;
 
   OwnedReservation r = find_owned(reservation_id, owner);
-  if (r.status == "confirmed") return booking_result(fcinfo, spi, *reservation_id);
+  if (r.status == ReservationStatus::confirmed) return booking_result(fcinfo, spi, *reservation_id);
   check_confirmable(r);
   Buyer buyer = buyer_details(fcinfo, !r.user_id);
 
@@ -92,17 +95,18 @@ Datum confirm(FunctionCallInfo fcinfo) {
   lock_seats(r.seat_ids);
 
   r = find_owned(reservation_id, owner);  // it may have changed while we waited
-  if (r.status == "confirmed") return booking_result(fcinfo, spi, *reservation_id);
+  if (r.status == ReservationStatus::confirmed) return booking_result(fcinfo, spi, *reservation_id);
   check_confirmable(r);
   on_sale(read_performance(r.performance_id), r.performance_id);
 
   if (!r.user_id) {
     static Plan guest_seats(
-        "SELECT coalesce(sum(cardinality(seat_ids)), 0)::int8 FROM boxoffice.reservations"
+        "SELECT coalesce(sum(cardinality(seat_ids)), 0)::int8 AS seats_bought FROM boxoffice.reservations"
         " WHERE buyer_phone = $2 AND performance_id = $1 AND status = 'confirmed' AND user_id IS NULL",
         {INT8OID, TEXTOID});
-    guest_seats.run_on_latest(Args().bigint(r.performance_id).string(&*buyer.phone), 1);
-    int64_t already = Row(0).bigint(1);
+    int64_t already = guest_seats.run_on_latest(Args().bigint(r.performance_id).string(&*buyer.phone), 1)
+                          .first()
+                          .bigint("seats_bought");
     if (already + static_cast<int64_t>(r.seat_ids.size()) > r.max_seats_per_customer)
       throw Error(sqlstate::customer_limit_reached, "seat limit per customer reached",
                   "This phone number already bought " + std::to_string(already) +
@@ -112,23 +116,21 @@ Datum confirm(FunctionCallInfo fcinfo) {
   }
 
   // One clock reading ($6) decides the sale and dates it: confirmed_at is
-  // never after expires_at (a constraint says so too). A sold seat's claims
-  // last for ever.
+  // never after the hold runs out (a constraint says so too). The sale's
+  // claims need no change: its live_until is now infinity.
   static Plan confirm_hold(
       "WITH confirmed AS ("
       "  UPDATE boxoffice.reservations r"
       "     SET status = 'confirmed', confirmed_at = $6, reservation_number = $2,"
       "         buyer_name = coalesce($3, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id)),"
       "         buyer_phone = $4, guest_pin_hash = boxoffice._hash_pin($4, $5)"
-      "   WHERE r.id = $1 AND r.status = 'hold' AND r.expires_at > $6 RETURNING r.id),"
-      " claims AS ("
-      "  UPDATE boxoffice.seat_claims cl SET live_until = 'infinity' FROM confirmed c WHERE cl.reservation_id = c.id)"
-      "SELECT count(*) FROM confirmed",
+      "   WHERE r.id = $1 AND r.status = 'hold' AND r.live_until > $6 RETURNING r.id)"
+      "SELECT count(*) AS confirmed FROM confirmed",
       {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID});
   settings::commit_durably(true);  // a sale always waits for its WAL flush
   std::string number = reservation_number(*reservation_id);
   const std::string* pin = buyer.pin ? &*buyer.pin : nullptr;
-  run_writing_claims(confirm_hold,
+  Result confirmed = run_writing_claims(confirm_hold,
                      Args()
                          .bigint(reservation_id)
                          .string(&number)
@@ -137,7 +139,7 @@ Datum confirm(FunctionCallInfo fcinfo) {
                          .string(pin)
                          .timestamptz(GetCurrentTimestamp()),
                      1);
-  if (Row(0).bigint(1) == 0) {  // the hold ran out between the check and the update
+  if (confirmed.first().bigint("confirmed") == 0) {  // the hold ran out between the check and the update
     check_confirmable(find_owned(reservation_id, owner));
     throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed during confirmation");
   }
@@ -148,6 +150,6 @@ Datum confirm(FunctionCallInfo fcinfo) {
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_confirm_v2);
-Datum boxoffice_confirm_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
+PG_FUNCTION_INFO_V1(boxoffice_confirm_v3);
+Datum boxoffice_confirm_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
 }

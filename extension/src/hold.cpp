@@ -17,13 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "arguments.hpp"
 #include "booking.hpp"
 #include "claims.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
+#include "id_list.hpp"
+#include "identity.hpp"
 #include "locks.hpp"
 #include "performance.hpp"
-#include "reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
 
@@ -50,7 +52,7 @@ struct Customer {
 };
 
 Customer customer_of(FunctionCallInfo fcinfo) {
-  Customer c{arg_int64(fcinfo, 2), PG_NARGS() > 3 ? arg_text(fcinfo, 3) : std::nullopt};
+  Customer c{acting_user(arg_int64(fcinfo, 2)), arg_text(fcinfo, 3)};
   if (c.user_id) c.guest_key.reset();  // a user's limit is the user's
   if (!c.user_id && (!c.guest_key || c.guest_key->empty()))
     throw Error(sqlstate::guest_key_required, "guest key required",
@@ -99,19 +101,17 @@ Error customer_limit_error(const std::string& who_has, int64_t already, int32_t 
 
 void check_user_limit(int64_t performance_id, int64_t user_id, size_t wanted, int32_t limit) {
   static Plan plan(
-      "SELECT (SELECT u.deleted_at IS NULL FROM boxoffice.users u WHERE u.id = $2),"
+      "SELECT (SELECT u.deleted_at IS NULL FROM boxoffice.users u WHERE u.id = $2) AS user_exists,"
       "       (SELECT coalesce(sum(cardinality(r.seat_ids)), 0)::int8 FROM boxoffice.reservations r"
-      "         WHERE r.performance_id = $1 AND r.user_id = $2 AND r.status IN ('hold', 'confirmed')"
-      "           AND (r.status = 'confirmed' OR r.expires_at > clock_timestamp()))",
+      "         WHERE r.performance_id = $1 AND r.user_id = $2 AND r.live_until > clock_timestamp()) AS seats_held",
       {INT8OID, INT8OID});
   // The caller holds the customer lock, so two parallel holds of one customer
   // cannot both squeeze under the limit.
-  plan.run_on_latest(Args().bigint(performance_id).bigint(user_id), 1);
-  Row row(0);
-  if (!row.boolean(1))
+  ResultRow row = plan.run_on_latest(Args().bigint(performance_id).bigint(user_id), 1).first();
+  if (!row.boolean("user_exists"))
     throw Error(sqlstate::user_not_found, "user not found", "There is no user " + std::to_string(user_id) + ".",
                 "Register an account first, or hold as a guest.");
-  int64_t already = row.bigint(2);
+  int64_t already = row.bigint("seats_held");
   if (already + static_cast<int64_t>(wanted) > limit) throw customer_limit_error("You already hold or bought", already, limit);
 }
 
@@ -120,23 +120,27 @@ struct Claim {
   int64_t seat_id;
   int64_t performance_id;
   int64_t reservation_id;
-  bool live;  // confirmed, or a hold whose time is not up
+  bool live;  // its reservation holds the seat right now
 };
 
 // The claims on the seats: one index probe per seat (seat_claims' primary
-// key), and each claim says how long it lasts. Most holds that fail under
-// load fail here, so this read is kept to the one table it needs.
+// key) and one for its reservation, whose live_until says whether the claim
+// still holds. Most holds that fail under load fail here, so this read is
+// kept to what it needs. A claim whose reservation is missing or ended counts
+// as live: such a claim is a fault check_invariants() reports, and refusing
+// the seat is the safe answer.
 std::vector<Claim> read_claims(const std::vector<int64_t>& seat_ids) {
   static Plan plan(
-      "SELECT seat_id, performance_id, reservation_id, live_until > clock_timestamp()"
-      "  FROM boxoffice.seat_claims WHERE seat_id = ANY ($1)",
+      "SELECT cl.seat_id, cl.performance_id, cl.reservation_id, r.live_until > clock_timestamp() IS NOT FALSE AS live"
+      "  FROM boxoffice.seat_claims cl LEFT JOIN boxoffice.reservations r ON r.id = cl.reservation_id"
+      " WHERE cl.seat_id = ANY ($1)",
       {INT8ARRAYOID});
-  uint64_t n = plan.run_on_latest(Args().bigint_array(seat_ids));
+  Result found = plan.run_on_latest(Args().bigint_array(seat_ids));
   std::vector<Claim> claims;
-  claims.reserve(n);
-  for (uint64_t i = 0; i < n; i++) {
-    Row row(i);
-    claims.push_back({row.bigint(1), row.bigint(2), row.bigint(3), row.boolean(4)});
+  claims.reserve(found.size());
+  for (uint64_t i = 0; i < found.size(); i++) {
+    ResultRow row = found.row(i);
+    claims.push_back({row.bigint("seat_id"), row.bigint("performance_id"), row.bigint("reservation_id"), row.boolean("live")});
   }
   return claims;
 }
@@ -166,26 +170,28 @@ SeatsRead read_seats(const std::vector<int64_t>& seat_ids, std::optional<int64_t
                      const std::optional<std::string>& guest_key) {
   static Plan plan(
       "WITH p AS MATERIALIZED (" PERFORMANCE_SELECT " WHERE p.id = $2)"
-      "SELECT s.id, s.performance_id, s.price, s.section, s.row_number, s.seat_number, t.label,"
+      "SELECT s.id AS seat_id, s.performance_id AS seat_performance_id, s.price, s.section, s.row_number,"
+      "       s.seat_number, t.label AS tier,"
       "       (SELECT coalesce(sum(cardinality(r.seat_ids)), 0)::int8 FROM boxoffice.reservations r"
       "         WHERE r.performance_id = $2 AND r.guest_key_hash = sha256(convert_to($3, 'UTF8'))"
-      "           AND r.status = 'hold' AND r.expires_at > clock_timestamp()),"
+      "           AND r.status = 'hold' AND r.live_until > clock_timestamp()) AS guest_seats,"
       "       p.*"
       "  FROM boxoffice.seats s JOIN boxoffice.price_tiers t ON t.id = s.tier_id LEFT JOIN p ON true"
       " WHERE s.id = ANY ($1) ORDER BY s.section, s.row_number, s.seat_number",
       {INT8ARRAYOID, INT8OID, TEXTOID});
-  uint64_t n = plan.run_on_latest(
+  Result found = plan.run_on_latest(
       Args().bigint_array(seat_ids).bigint(performance_id).string(guest_key ? &*guest_key : nullptr));
   SeatsRead read;
-  read.seats.reserve(n);
-  for (uint64_t i = 0; i < n; i++) {
-    Row row(i);
-    read.seats.push_back(
-        {{row.bigint(1), row.string(4), row.integer(5), row.integer(6), row.string(7), row.bigint(3)}, row.bigint(2)});
+  read.seats.reserve(found.size());
+  for (uint64_t i = 0; i < found.size(); i++) {
+    ResultRow row = found.row(i);
+    read.seats.push_back({{row.bigint("seat_id"), row.string("section"), row.integer("row_number"),
+                           row.integer("seat_number"), row.string("tier"), row.bigint("price")},
+                          row.bigint("seat_performance_id")});
   }
-  if (n > 0) {
-    read.guest_seats = Row(0).bigint(8);
-    read.performance = performance_at(Row(0), 9);
+  if (!found.empty()) {
+    read.guest_seats = found.first().bigint("guest_seats");
+    read.performance = performance_from(found.first());
   }
   return read;
 }
@@ -194,10 +200,11 @@ SeatsRead read_seats(const std::vector<int64_t>& seat_ids, std::optional<int64_t
 // (another hold, the sweeper) meet on the reservation's row lock; the loser
 // finds nothing left to do.
 void end_expired(const std::vector<int64_t>& reservation_ids) {
+  if (reservation_ids.empty()) return;
   static Plan plan(
       "WITH expired AS ("
-      "  UPDATE boxoffice.reservations SET status = 'expired', ended_at = expires_at"
-      "   WHERE id = ANY ($1) AND status = 'hold' AND expires_at <= clock_timestamp() RETURNING id)"
+      "  UPDATE boxoffice.reservations SET status = 'expired', ended_at = live_until"
+      "   WHERE id = ANY ($1) AND live_until <= clock_timestamp() RETURNING id)"
       "DELETE FROM boxoffice.seat_claims WHERE reservation_id IN (SELECT id FROM expired)",
       {INT8ARRAYOID});
   run_writing_claims(plan, Args().bigint_array(reservation_ids));
@@ -234,15 +241,11 @@ Error seats_taken(const std::string& detail) {
                "Choose again from the current seat map.");
 }
 
-// Steps 2-5 above; any refusal is thrown. refuse_early: a refusal nobody
-// will read (a quiet hold whose NOTICE is filtered out) need not name the
-// seats, so a claimed seat refuses after the first read.
-Booking take_seats(std::optional<int64_t> performance_id, const std::vector<int64_t>& seat_ids, const Customer& customer,
-                   HoldLocks& locks, bool refuse_early) {
-  bool first_write = !settings::transaction_has_written();
-  // Lock order: the customer, then the seats. A seat another transaction is
-  // taking (or giving back) right now decides the answer before any SQL runs:
-  // a refused hold costs a few lock-table probes and writes nothing.
+// Lock order: the customer, then the seats. A seat another transaction is
+// taking (or giving back) right now decides the answer before any SQL runs:
+// a refused hold costs a few lock-table probes and writes nothing.
+void lock_customer_and_seats(std::optional<int64_t> performance_id, const std::vector<int64_t>& seat_ids,
+                             const Customer& customer, HoldLocks& locks) {
   if (performance_id) {
     locks.customer = customer_key(*performance_id, customer.lock_key());
     lock(LockSpace::customer, *locks.customer);
@@ -252,91 +255,98 @@ Booking take_seats(std::optional<int64_t> performance_id, const std::vector<int6
     if (!std::binary_search(busy.begin(), busy.end(), seat)) locks.seats.push_back(seat);
   if (!busy.empty())
     throw seats_taken("Being taken by another buyer right now: seats " + join_ids(busy) + ". Nothing was held.");
+}
 
-  // The claims first: a quiet hold of a seat already claimed for this
-  // performance is refused after this one small read. Only a hold that can
-  // succeed, or must explain itself, reads the seats, and only one that can
-  // succeed pays for the checks of the performance.
-  std::vector<Claim> claims = read_claims(seat_ids);
-  bool taken_here = std::any_of(claims.begin(), claims.end(), [&](const Claim& c) {
-    return c.live && performance_id && c.performance_id == *performance_id;
-  });
-  if (taken_here && refuse_early) throw seats_taken("A seat you asked for is held or sold. Nothing was held.");
-  SeatsRead read = read_seats(seat_ids, performance_id, customer.guest_key);
-  std::vector<SeatRow>& seats = read.seats;
+bool is_live_here(const Claim& c, std::optional<int64_t> performance_id) {
+  return c.live && performance_id && c.performance_id == *performance_id;
+}
 
-  // A seat of this performance held or sold is the answer, before anything
-  // else is looked at.
+// A seat of this performance held or sold is the answer, before anything
+// else is looked at; the detail names every such seat.
+void refuse_taken_seats(const std::vector<SeatRow>& seats, const std::vector<Claim>& claims,
+                        std::optional<int64_t> performance_id) {
   std::string unavailable;
   for (const SeatRow& s : seats) {
     if (!performance_id || s.performance_id != *performance_id) continue;
     auto claim = std::find_if(claims.begin(), claims.end(), [&](const Claim& c) { return c.seat_id == s.seat.id; });
-    if (claim != claims.end() && claim->live) unavailable += (unavailable.empty() ? "" : ", ") + s.label();
+    if (claim != claims.end() && claim->live)
+      unavailable += (unavailable.empty() ? "" : ", ") + s.label();
   }
   if (!unavailable.empty()) throw seats_taken("Not available: " + unavailable + ". Nothing was held.");
+}
 
-  std::vector<int64_t> foreign;  // unknown, or of another performance
-  {
-    std::vector<int64_t> found;  // of this performance, ascending
-    for (const SeatRow& s : seats)
-      if (performance_id && s.performance_id == *performance_id) found.push_back(s.seat.id);
-    std::sort(found.begin(), found.end());
-    for (int64_t id : seat_ids)
-      if (!std::binary_search(found.begin(), found.end(), id)) foreign.push_back(id);
-  }
-  if (!foreign.empty()) on_sale(read_performance(performance_id), performance_id);  // no such performance, or not on sale, comes first
-  if (!foreign.empty())
-    throw Error(sqlstate::seats_not_in_performance, "seats not in this performance",
-                "Performance " + std::to_string(*performance_id) + " has no seats with ids " + join_ids(foreign) + ".",
-                "Take seat ids from the seat map of this performance.");
+// Seat ids that are unknown or of another performance. No such performance,
+// or one not on sale, is the answer that comes first.
+void refuse_foreign_seats(const SeatsRead& read, const std::vector<int64_t>& seat_ids,
+                          std::optional<int64_t> performance_id) {
+  std::vector<int64_t> found;  // of this performance, ascending
+  for (const SeatRow& s : read.seats)
+    if (performance_id && s.performance_id == *performance_id) found.push_back(s.seat.id);
+  std::sort(found.begin(), found.end());
+  std::vector<int64_t> foreign;
+  for (int64_t id : seat_ids)
+    if (!std::binary_search(found.begin(), found.end(), id)) foreign.push_back(id);
+  if (foreign.empty()) return;
+  on_sale(read_performance(performance_id), performance_id);
+  throw Error(sqlstate::seats_not_in_performance, "seats not in this performance",
+              "Performance " + std::to_string(*performance_id) + " has no seats with ids " + join_ids(foreign) + ".",
+              "Take seat ids from the seat map of this performance.");
+}
 
-  std::vector<int64_t> expired_holds;
-  for (const Claim& c : claims)
-    if (!c.live) expired_holds.push_back(c.reservation_id);
+// The performance's rules: seats per hold, and the customer's seat count.
+void check_limits(const Performance& performance, size_t wanted, const Customer& customer, int64_t performance_id,
+                  int64_t guest_seats) {
+  if (wanted > static_cast<size_t>(performance.max_seats_per_hold))
+    throw Error(sqlstate::too_many_seats, "too many seats requested",
+                "You asked for " + std::to_string(wanted) + " seats; one hold may take at most " +
+                    std::to_string(performance.max_seats_per_hold) + ".",
+                "Choose fewer seats.");
+  if (customer.user_id)
+    check_user_limit(performance_id, *customer.user_id, wanted, performance.max_seats_per_customer);
+  else if (guest_seats + static_cast<int64_t>(wanted) > performance.max_seats_per_customer)
+    throw customer_limit_error("This client already holds", guest_seats, performance.max_seats_per_customer);
+}
+
+int64_t total_price(const std::vector<SeatRow>& seats) {
   int64_t total = 0;
   for (const SeatRow& s : seats)
     if (__builtin_add_overflow(total, s.seat.price, &total))
       throw Error(sqlstate::invalid_argument, "total price out of range", "The seat prices add up past the largest amount.");
+  return total;
+}
 
-  Performance performance = on_sale(std::move(read.performance), performance_id);
-  if (seat_ids.size() > static_cast<size_t>(performance.max_seats_per_hold))
-    throw Error(sqlstate::too_many_seats, "too many seats requested",
-                "You asked for " + std::to_string(seat_ids.size()) + " seats; one hold may take at most " +
-                    std::to_string(performance.max_seats_per_hold) + ".",
-                "Choose fewer seats.");
-  if (customer.user_id)
-    check_user_limit(*performance_id, *customer.user_id, seat_ids.size(), performance.max_seats_per_customer);
-  else if (read.guest_seats + static_cast<int64_t>(seat_ids.size()) > performance.max_seats_per_customer)
-    throw customer_limit_error("This client already holds", read.guest_seats, performance.max_seats_per_customer);
+// The reservations whose claims on the requested seats have run out.
+std::vector<int64_t> run_out_holds(const std::vector<Claim>& claims) {
+  std::vector<int64_t> ids;
+  for (const Claim& c : claims)
+    if (!c.live) ids.push_back(c.reservation_id);
+  return ids;
+}
 
-  if (!expired_holds.empty()) end_expired(expired_holds);
-
-  // One statement writes the reservation and its claims.
+// One statement writes the reservation and its claims; returns its id.
+int64_t write_hold(int64_t performance_id, const std::vector<int64_t>& seat_ids, const Customer& customer, int64_t total,
+                   const std::string& token, TimestampTz expires_at) {
   static Plan insert_hold(
       "WITH r AS ("
       "  INSERT INTO boxoffice.reservations"
       "    (performance_id, user_id, seat_ids, total_amount, hold_token_hash, expires_at, guest_key_hash)"
       "  VALUES ($1, $2, $3, $4, sha256(convert_to($5, 'UTF8')), $6, sha256(convert_to($7, 'UTF8'))) RETURNING id),"
       " claims AS ("
-      "  INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id, live_until)"
-      "  SELECT unnest($3), $1, r.id, $6 FROM r)"
+      "  INSERT INTO boxoffice.seat_claims (seat_id, performance_id, reservation_id)"
+      "  SELECT unnest($3), $1, r.id FROM r)"
       "SELECT id FROM r",
       {INT8OID, INT8OID, INT8ARRAYOID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID});
-
-  if (!settings::durable_holds && first_write) settings::commit_durably(false);
-  if (settings::durable_holds) settings::undo_weakening();
-  std::string token = new_hold_token();
-  int64_t reservation_id;
   try {
-    run_writing_claims(insert_hold, Args()
-                                        .bigint(performance_id)
-                                        .bigint(customer.user_id)
-                                        .bigint_array(seat_ids)
-                                        .bigint(total)
-                                        .string(&token)
-                                        .timestamptz(performance.expires_at)
-                                        .string(customer.guest_key ? &*customer.guest_key : nullptr));
-    reservation_id = Row(0).bigint(1);
+    return run_writing_claims(insert_hold, Args()
+                                               .bigint(performance_id)
+                                               .bigint(customer.user_id)
+                                               .bigint_array(seat_ids)
+                                               .bigint(total)
+                                               .string(&token)
+                                               .timestamptz(expires_at)
+                                               .string(customer.guest_key ? &*customer.guest_key : nullptr))
+        .first()
+        .bigint("id");
   } catch (const Error& e) {
     // Only a caller whose snapshot is older than its locks (REPEATABLE READ)
     // gets here: the primary key found a claim the read did not see.
@@ -344,20 +354,54 @@ Booking take_seats(std::optional<int64_t> performance_id, const std::vector<int6
     throw seats_taken("A seat was claimed after this transaction's snapshot was taken. Nothing was held.")
         .replacing_postgres_error();
   }
+}
+
+Booking new_booking(int64_t reservation_id, int64_t performance_id, Performance&& performance,
+                    std::vector<SeatRow>&& seats, int64_t total, std::string&& token) {
   Booking booking;
   booking.reservation_id = reservation_id;
-  booking.status = "hold";
-  booking.performance_id = *performance_id;
+  booking.status = ReservationStatus::hold;
+  booking.performance_id = performance_id;
   booking.concert_title = std::move(performance.concert_title);
   booking.venue_name = std::move(performance.venue_name);
   booking.starts_at = performance.starts_at;
   booking.seats.reserve(seats.size());
   for (SeatRow& s : seats) booking.seats.push_back(std::move(s.seat));
   booking.total_amount = total;
-  booking.expires_at = performance.expires_at;
+  booking.expires_at = performance.hold_expires_at;
   booking.hold_token = std::move(token);
   booking.created_at = GetCurrentTransactionStartTimestamp();  // reservations.created_at defaults to now()
   return booking;
+}
+
+// Steps 2-5 above; any refusal is thrown. refuse_early: a refusal nobody
+// will read (a quiet hold whose NOTICE is filtered out) need not name the
+// seats, so a claimed seat refuses after the first read.
+Booking take_seats(std::optional<int64_t> performance_id, const std::vector<int64_t>& seat_ids, const Customer& customer,
+                   HoldLocks& locks, bool refuse_early) {
+  bool first_write = !settings::transaction_has_written();
+  lock_customer_and_seats(performance_id, seat_ids, customer, locks);
+
+  // The claims first: a quiet hold of a seat already claimed for this
+  // performance is refused after this one small read. Only a hold that can
+  // succeed, or must explain itself, reads the seats, and only one that can
+  // succeed pays for the checks of the performance.
+  std::vector<Claim> claims = read_claims(seat_ids);
+  if (refuse_early && std::any_of(claims.begin(), claims.end(), [&](const Claim& c) { return is_live_here(c, performance_id); }))
+    throw seats_taken("A seat you asked for is held or sold. Nothing was held.");
+  SeatsRead read = read_seats(seat_ids, performance_id, customer.guest_key);
+  refuse_taken_seats(read.seats, claims, performance_id);
+  refuse_foreign_seats(read, seat_ids, performance_id);
+  int64_t total = total_price(read.seats);
+  Performance performance = on_sale(std::move(read.performance), performance_id);
+  check_limits(performance, seat_ids.size(), customer, *performance_id, read.guest_seats);
+
+  end_expired(run_out_holds(claims));
+  if (!settings::durable_holds && first_write) settings::commit_durably(false);
+  if (settings::durable_holds) settings::undo_weakening();
+  std::string token = new_hold_token();
+  int64_t reservation_id = write_hold(*performance_id, seat_ids, customer, total, token, performance.hold_expires_at);
+  return new_booking(reservation_id, *performance_id, std::move(performance), std::move(read.seats), total, std::move(token));
 }
 
 // The refusals try_hold answers instead of raising: outcomes of the moment
@@ -406,8 +450,8 @@ Datum try_hold(FunctionCallInfo fcinfo) { return hold_or_answer(fcinfo, true); }
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_hold_v2);
-Datum boxoffice_hold_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
-PG_FUNCTION_INFO_V1(boxoffice_try_hold_v2);
-Datum boxoffice_try_hold_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::try_hold); }
+PG_FUNCTION_INFO_V1(boxoffice_hold_v3);
+Datum boxoffice_hold_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
+PG_FUNCTION_INFO_V1(boxoffice_try_hold_v3);
+Datum boxoffice_try_hold_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::try_hold); }
 }

@@ -16,11 +16,13 @@ extern "C" {
 
 namespace boxoffice {
 
+enum class SaleState { on_sale, cancelled, not_open, closed };
+
 struct Performance {
-  std::string state;  // on_sale, cancelled, not_open or closed
+  SaleState state;
   int32_t max_seats_per_hold;
   int32_t max_seats_per_customer;
-  TimestampTz expires_at;  // of a hold taken now
+  TimestampTz hold_expires_at;  // of a hold taken now
   TimestampTz sales_opens_at;
   TimestampTz sales_closes_at;
   std::string concert_title;
@@ -28,19 +30,21 @@ struct Performance {
   TimestampTz starts_at;
 };
 
-// A performance a buyer may see, as the columns performance_at() reads.
-#define PERFORMANCE_SELECT                                                                          \
-  "SELECT CASE WHEN p.status <> 'scheduled' THEN 'cancelled'"                                        \
-  "            WHEN clock_timestamp() < p.sales_opens_at THEN 'not_open'"                            \
-  "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"                            \
-  "            ELSE 'on_sale' END AS state,"                                                         \
-  "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime,"      \
-  "       p.sales_opens_at, p.sales_closes_at, p.concert_title, v.name, p.starts_at"                 \
+// The columns performance_from() reads, of a performance a buyer may see.
+// Statements select them with `... FROM (PERFORMANCE_SELECT WHERE p.id = $n)`
+// or join them; their names are not used by any other table the engine reads.
+#define PERFORMANCE_SELECT                                                                            \
+  "SELECT CASE WHEN p.status <> 'scheduled' THEN 'cancelled'"                                          \
+  "            WHEN clock_timestamp() < p.sales_opens_at THEN 'not_open'"                              \
+  "            WHEN clock_timestamp() >= p.sales_closes_at THEN 'closed'"                              \
+  "            ELSE 'on_sale' END AS sale_state,"                                                      \
+  "       p.max_seats_per_hold, p.max_seats_per_customer, clock_timestamp() + p.hold_lifetime AS hold_expires_at," \
+  "       p.sales_opens_at, p.sales_closes_at, p.concert_title, v.name AS venue_name, p.starts_at"     \
   "  FROM boxoffice._visible_performances p JOIN boxoffice.venues v ON v.id = p.venue_id"
 
-// The performance in the columns of PERFORMANCE_SELECT from column col on, or
-// nothing when they are NULL (an outer join found no visible performance).
-std::optional<Performance> performance_at(const Row& row, int col);
+// The performance in a row with the columns of PERFORMANCE_SELECT, or nothing
+// when they are NULL (an outer join found no visible performance).
+std::optional<Performance> performance_from(const ResultRow& row);
 
 // The performance if a buyer may see it.
 std::optional<Performance> read_performance(std::optional<int64_t> performance_id);

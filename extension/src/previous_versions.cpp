@@ -1,9 +1,11 @@
 // The C entry points that older SQL declarations of boxoffice name. Between
 // installing a new library and ALTER EXTENSION boxoffice UPDATE, a database
-// still declares hold, try_hold, confirm, release and cancel as version 0.1.0
-// did; their contract with the schema has changed since (guest keys, PIN
-// hashes, derived claims), so they refuse clearly and change nothing, rather
-// than run code written for another schema. Reads and the sweep keep working.
+// still declares hold, try_hold, confirm, release and cancel as an older
+// version did; their contract with the schema has changed since (0.2.0: guest
+// keys, PIN hashes, derived claims; 0.3.0: liveness from reservations.live_until
+// alone, identity from request claims), so they refuse clearly and change
+// nothing, rather than run code written for another schema. Reads and the
+// sweep keep working.
 #include "guard.hpp"
 
 namespace boxoffice {
@@ -11,7 +13,7 @@ namespace {
 
 Datum update_pending(FunctionCallInfo) {
   throw Error(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, "boxoffice is updated but this database is not",
-              "This database has the SQL declarations of boxoffice 0.1.0; the installed library is " BOXOFFICE_VERSION
+              "This database has the SQL declarations of an older boxoffice; the installed library is " BOXOFFICE_VERSION
               ". Nothing was changed.",
               "Run ALTER EXTENSION boxoffice UPDATE in this database.");
 }
@@ -19,16 +21,21 @@ Datum update_pending(FunctionCallInfo) {
 }  // namespace
 }  // namespace boxoffice
 
+// One refusing entry point per older symbol: version 0.1.0 named them
+// boxoffice_hold etc., version 0.2.0 boxoffice_hold_v2 etc.
+#define BOXOFFICE_REFUSE(symbol)  \
+  PG_FUNCTION_INFO_V1(symbol);    \
+  Datum symbol(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::update_pending); }
+
 extern "C" {
-// version 0.1.0
-PG_FUNCTION_INFO_V1(boxoffice_hold);
-Datum boxoffice_hold(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::update_pending); }
-PG_FUNCTION_INFO_V1(boxoffice_try_hold);
-Datum boxoffice_try_hold(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::update_pending); }
-PG_FUNCTION_INFO_V1(boxoffice_confirm);
-Datum boxoffice_confirm(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::update_pending); }
-PG_FUNCTION_INFO_V1(boxoffice_release);
-Datum boxoffice_release(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::update_pending); }
-PG_FUNCTION_INFO_V1(boxoffice_cancel);
-Datum boxoffice_cancel(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::update_pending); }
+BOXOFFICE_REFUSE(boxoffice_hold)
+BOXOFFICE_REFUSE(boxoffice_try_hold)
+BOXOFFICE_REFUSE(boxoffice_confirm)
+BOXOFFICE_REFUSE(boxoffice_release)
+BOXOFFICE_REFUSE(boxoffice_cancel)
+BOXOFFICE_REFUSE(boxoffice_hold_v2)
+BOXOFFICE_REFUSE(boxoffice_try_hold_v2)
+BOXOFFICE_REFUSE(boxoffice_confirm_v2)
+BOXOFFICE_REFUSE(boxoffice_release_v2)
+BOXOFFICE_REFUSE(boxoffice_cancel_v2)
 }

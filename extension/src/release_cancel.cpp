@@ -5,11 +5,13 @@
 #include <optional>
 #include <string>
 
+#include "arguments.hpp"
 #include "booking.hpp"
 #include "claims.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
-#include "reservation.hpp"
+#include "identity.hpp"
+#include "owned_reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
 
@@ -23,10 +25,8 @@ namespace {
 
 enum class Ending { released, cancelled };
 
-bool has_ended(const OwnedReservation& r) { return r.status != "hold" && r.status != "confirmed"; }
-
 void check_endable(const OwnedReservation& r, Ending ending) {
-  if (ending == Ending::released && r.status == "confirmed")
+  if (ending == Ending::released && r.status == ReservationStatus::confirmed)
     throw Error(sqlstate::invalid_state, "reservation is confirmed",
                 "A confirmed reservation is not a hold and cannot be released.", "Cancel it instead.");
 }
@@ -37,24 +37,24 @@ void check_endable(const OwnedReservation& r, Ending ending) {
 //
 // No seat locks: the reservation's row lock orders this against a confirm, an
 // expiry or another ending of the same reservation, and the update re-checks
-// the state under it (a hold whose time is up ends as expired, whatever the
-// caller asked). A hold of these seats by someone else sees the claims until
+// the state under it (a reservation whose time is up ends as expired,
+// whatever the caller asked). A hold of these seats by someone else sees the claims until
 // this commits and is refused, as it would be by a lock; and a release never
 // queues behind the try-locks of buyers being refused.
 std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, Ending ending) {
   static Plan end(
       "WITH ended AS ("
       "  UPDATE boxoffice.reservations r"
-      "     SET status = CASE WHEN r.status = 'hold' AND r.expires_at <= $5 THEN 'expired'"
-      "                       ELSE $4::boxoffice.reservation_status END,"
-      "         ended_at = CASE WHEN r.status = 'hold' AND r.expires_at <= $5 THEN r.expires_at ELSE $5 END"
+      "     SET status = CASE WHEN r.live_until <= $5 THEN 'expired' ELSE $4::boxoffice.reservation_status END,"
+      "         ended_at = CASE WHEN r.live_until <= $5 THEN r.live_until ELSE $5 END"
       "   WHERE r.id = $1 AND (r.user_id = $2 OR r.hold_token_hash = sha256(convert_to($3, 'UTF8')))"
       "     AND (r.status = 'hold' OR (r.status = 'confirmed' AND $4 = 'cancelled'))"
       "  RETURNING r.*),"
       " freed AS (DELETE FROM boxoffice.seat_claims cl USING ended e WHERE cl.reservation_id = e.id)"
-      "SELECT e.id, e.reservation_number, e.status::text, e.performance_id, c.title, v.name, p.starts_at,"
-      "       e.total_amount, e.expires_at, e.buyer_name, e.created_at, e.confirmed_at, e.ended_at,"
-      "       s.id, s.section, s.row_number, s.seat_number, tier.label, s.price"
+      "SELECT e.id AS reservation_id, e.reservation_number, e.status, e.performance_id, c.title AS concert_title,"
+      "       v.name AS venue_name, p.starts_at, e.total_amount, e.expires_at, e.buyer_name, e.created_at,"
+      "       e.confirmed_at, e.ended_at,"
+      "       s.id AS seat_id, s.section, s.row_number, s.seat_number, tier.label AS tier, s.price"
       "  FROM ended e"
       "  JOIN boxoffice.performances p ON p.id = e.performance_id"
       "  JOIN boxoffice.concerts c ON c.id = p.concert_id"
@@ -66,35 +66,36 @@ std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, End
   const std::string* token = owner.hold_token ? &*owner.hold_token : nullptr;
   std::string target = ending == Ending::released ? "released" : "cancelled";
   TimestampTz now = GetCurrentTimestamp();  // clock_timestamp(): one instant for the whole update
-  uint64_t n = run_writing_claims(
+  Result ended = run_writing_claims(
       end, Args().bigint(reservation_id).bigint(owner.user_id).string(token).string(&target).timestamptz(now));
-  if (n == 0) return std::nullopt;
-  Row first(0);
+  if (ended.empty()) return std::nullopt;
+  ResultRow first = ended.first();
   Booking b;
-  b.reservation_id = first.bigint(1);
-  if (!first.is_null(2)) b.reservation_number = first.string(2);
-  b.status = first.string(3);
-  b.performance_id = first.bigint(4);
-  b.concert_title = first.string(5);
-  b.venue_name = first.string(6);
-  b.starts_at = first.timestamptz(7);
-  b.total_amount = first.bigint(8);
-  if (!first.is_null(10)) b.buyer_name = first.string(10);
-  b.created_at = first.timestamptz(11);
-  if (!first.is_null(12)) b.confirmed_at = first.timestamptz(12);
-  if (!b.confirmed_at) b.expires_at = first.timestamptz(9);  // a sale has no expiry
-  b.ended_at = first.timestamptz(13);
-  b.seats.reserve(n);
-  for (uint64_t i = 0; i < n; i++) {
-    Row row(i);
-    b.seats.push_back({row.bigint(14), row.string(15), row.integer(16), row.integer(17), row.string(18), row.bigint(19)});
+  b.reservation_id = first.bigint("reservation_id");
+  b.reservation_number = first.optional_string("reservation_number");
+  b.status = parse_status(first.string("status"));
+  b.performance_id = first.bigint("performance_id");
+  b.concert_title = first.string("concert_title");
+  b.venue_name = first.string("venue_name");
+  b.starts_at = first.timestamptz("starts_at");
+  b.total_amount = first.bigint("total_amount");
+  b.buyer_name = first.optional_string("buyer_name");
+  b.created_at = first.timestamptz("created_at");
+  b.confirmed_at = first.optional_timestamptz("confirmed_at");
+  if (!b.confirmed_at) b.expires_at = first.timestamptz("expires_at");  // a sale has no expiry
+  b.ended_at = first.timestamptz("ended_at");
+  b.seats.reserve(ended.size());
+  for (uint64_t i = 0; i < ended.size(); i++) {
+    ResultRow row = ended.row(i);
+    b.seats.push_back({row.bigint("seat_id"), row.string("section"), row.integer("row_number"),
+                       row.integer("seat_number"), row.string("tier"), row.bigint("price")});
   }
   return b;
 }
 
 Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
   std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
-  Owner owner{arg_int64(fcinfo, 1), arg_text(fcinfo, 2)};
+  Owner owner{acting_user(arg_int64(fcinfo, 1)), arg_text(fcinfo, 2)};
   bool first_write = !settings::transaction_has_written();
   SpiConnection spi;
 
@@ -114,10 +115,10 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
   // Nothing ended: not the caller's, already ended (answered as it is), or a
   // confirmed reservation that only cancel() may end.
   OwnedReservation r = find_owned(reservation_id, owner);
-  if (!has_ended(r)) check_endable(r, ending);
-  if (!has_ended(r))  // the update saw an older version that did not qualify; no state leads back to one that does
+  if (!r.ended) check_endable(r, ending);
+  if (!r.ended)  // the update saw an older version that did not qualify; no state leads back to one that does
     throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed while it was being ended",
-                "Reservation " + std::to_string(*reservation_id) + " is " + r.status + ".", "Try again.");
+                "Reservation " + std::to_string(*reservation_id) + " is " + status_name(r.status) + ".", "Try again.");
   return booking_result(fcinfo, spi, *reservation_id);
 }
 
@@ -128,8 +129,8 @@ Datum cancel(FunctionCallInfo fcinfo) { return end_reservation(fcinfo, Ending::c
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_release_v2);
-Datum boxoffice_release_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::release); }
-PG_FUNCTION_INFO_V1(boxoffice_cancel_v2);
-Datum boxoffice_cancel_v2(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::cancel); }
+PG_FUNCTION_INFO_V1(boxoffice_release_v3);
+Datum boxoffice_release_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::release); }
+PG_FUNCTION_INFO_V1(boxoffice_cancel_v3);
+Datum boxoffice_cancel_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::cancel); }
 }

@@ -76,67 +76,78 @@ SPIPlanPtr Plan::prepared() {
   return plan_;
 }
 
-uint64_t Plan::run(const Args& args, long max_rows) {
+Result Plan::run(const Args& args, long max_rows) {
   SPIPlanPtr plan = prepared();
   int rc = pg_call([&] {
     return SPI_execute_plan(plan, const_cast<Datum*>(args.values()), args.nulls(), false, max_rows);
   });
   if (rc < 0) throw Error(ERRCODE_INTERNAL_ERROR, "a boxoffice statement failed", SPI_result_code_string(rc));
-  return SPI_processed;
+  return Result(SPI_tuptable, SPI_processed);
 }
 
-uint64_t Plan::run_on_latest(const Args& args, long max_rows) {
+Result Plan::run_on_latest(const Args& args, long max_rows) {
   SPIPlanPtr plan = prepared();
   int rc = pg_call([&] {
     return SPI_execute_snapshot(plan, const_cast<Datum*>(args.values()), args.nulls(), GetLatestSnapshot(),
                                 InvalidSnapshot, false, false, max_rows);
   });
   if (rc < 0) throw Error(ERRCODE_INTERNAL_ERROR, "a boxoffice statement failed", SPI_result_code_string(rc));
-  return SPI_processed;
+  return Result(SPI_tuptable, SPI_processed);
 }
 
-Datum Row::datum(int col, bool* isnull) const {
-  if (SPI_tuptable == nullptr || i_ >= SPI_processed)
-    throw Error(ERRCODE_INTERNAL_ERROR, "boxoffice read a row that does not exist");
-  return SPI_getbinval(SPI_tuptable->vals[i_], SPI_tuptable->tupdesc, col, isnull);
+ResultRow Result::row(uint64_t i) const {
+  if (table_ == nullptr || i >= rows_) throw Error(ERRCODE_INTERNAL_ERROR, "boxoffice read a row that does not exist");
+  return ResultRow(*this, i);
 }
 
-bool Row::is_null(int col) const {
+int ResultRow::column_number(const char* column) const {
+  int n = SPI_fnumber(result_.table_->tupdesc, column);  // a lookup by name; never raises
+  if (n <= 0) throw Error(ERRCODE_INTERNAL_ERROR, std::string("a boxoffice statement has no column ") + column);
+  return n;
+}
+
+Datum ResultRow::datum(const char* column, bool* isnull) const {
+  return SPI_getbinval(result_.table_->vals[i_], result_.table_->tupdesc, column_number(column), isnull);
+}
+
+HeapTuple ResultRow::tuple() const { return result_.table_->vals[i_]; }
+
+bool ResultRow::is_null(const char* column) const {
   bool isnull;
-  datum(col, &isnull);
+  datum(column, &isnull);
   return isnull;
 }
 
-int64_t Row::bigint(int col) const {
+int64_t ResultRow::bigint(const char* column) const {
   bool isnull;
-  Datum d = datum(col, &isnull);
+  Datum d = datum(column, &isnull);
   return isnull ? 0 : DatumGetInt64(d);
 }
 
-int32_t Row::integer(int col) const {
+int32_t ResultRow::integer(const char* column) const {
   bool isnull;
-  Datum d = datum(col, &isnull);
+  Datum d = datum(column, &isnull);
   return isnull ? 0 : DatumGetInt32(d);
 }
 
-bool Row::boolean(int col) const {
+bool ResultRow::boolean(const char* column) const {
   bool isnull;
-  Datum d = datum(col, &isnull);
+  Datum d = datum(column, &isnull);
   return !isnull && DatumGetBool(d);
 }
 
-TimestampTz Row::timestamptz(int col) const {
+TimestampTz ResultRow::timestamptz(const char* column) const {
   bool isnull;
-  Datum d = datum(col, &isnull);
+  Datum d = datum(column, &isnull);
   return isnull ? 0 : DatumGetTimestampTz(d);
 }
 
-std::string Row::string(int col) const {
+std::string ResultRow::string(const char* column) const {
   bool isnull;
-  Datum d = datum(col, &isnull);
+  Datum d = datum(column, &isnull);
   if (isnull) return {};
   // Output through the column's type, so enums and numbers read as text too.
-  Oid type = SPI_gettypeid(SPI_tuptable->tupdesc, col);
+  Oid type = SPI_gettypeid(result_.table_->tupdesc, column_number(column));
   char* s = pg_call([&] {
     Oid out;
     bool varlena;
@@ -146,9 +157,9 @@ std::string Row::string(int col) const {
   return std::string(s);
 }
 
-std::vector<int64_t> Row::bigint_array(int col) const {
+std::vector<int64_t> ResultRow::bigint_array(const char* column) const {
   bool isnull;
-  Datum d = datum(col, &isnull);
+  Datum d = datum(column, &isnull);
   if (isnull) return {};
   Datum* elems = nullptr;
   bool* elem_nulls = nullptr;
@@ -161,6 +172,21 @@ std::vector<int64_t> Row::bigint_array(int col) const {
   for (int i = 0; i < n; i++)
     if (!elem_nulls[i]) out.push_back(DatumGetInt64(elems[i]));
   return out;
+}
+
+std::optional<int64_t> ResultRow::optional_bigint(const char* column) const {
+  if (is_null(column)) return std::nullopt;
+  return bigint(column);
+}
+
+std::optional<std::string> ResultRow::optional_string(const char* column) const {
+  if (is_null(column)) return std::nullopt;
+  return string(column);
+}
+
+std::optional<TimestampTz> ResultRow::optional_timestamptz(const char* column) const {
+  if (is_null(column)) return std::nullopt;
+  return timestamptz(column);
 }
 
 Datum form_result_row(FunctionCallInfo fcinfo, const SpiConnection& spi, const Datum* values, const bool* nulls,

@@ -51,42 +51,69 @@ class Args {
   std::string nulls_;
 };
 
+// The rows one execution of a plan returned, read by column name. It keeps
+// its own table, so later statements do not change it; it lives until the
+// SPI connection ends.
+class Result;
+
+// One row of a Result. Columns are named as the statement names them.
+class ResultRow {
+ public:
+  bool is_null(const char* column) const;
+  int64_t bigint(const char* column) const;
+  int32_t integer(const char* column) const;
+  bool boolean(const char* column) const;  // NULL reads as false
+  TimestampTz timestamptz(const char* column) const;
+  std::string string(const char* column) const;  // any type, as its text
+  std::vector<int64_t> bigint_array(const char* column) const;
+  std::optional<int64_t> optional_bigint(const char* column) const;
+  std::optional<std::string> optional_string(const char* column) const;
+  std::optional<TimestampTz> optional_timestamptz(const char* column) const;
+  HeapTuple tuple() const;  // the whole row, to copy it as it is
+
+ private:
+  friend class Result;
+  ResultRow(const Result& result, uint64_t i) : result_(result), i_(i) {}
+  Datum datum(const char* column, bool* isnull) const;
+  int column_number(const char* column) const;
+  const Result& result_;
+  uint64_t i_;
+};
+
+class Result {
+ public:
+  uint64_t size() const { return rows_; }
+  bool empty() const { return rows_ == 0; }
+  ResultRow row(uint64_t i) const;
+  ResultRow first() const { return row(0); }
+  TupleDesc descriptor() const { return table_->tupdesc; }
+
+ private:
+  friend class Plan;
+  friend class ResultRow;
+  Result(SPITupleTable* table, uint64_t rows) : table_(table), rows_(rows) {}
+  SPITupleTable* table_;
+  uint64_t rows_;
+};
+
 // A statement prepared and planned once, on first use, and kept (SPI_keepplan)
 // for the backend's lifetime. Declare them as function-local statics.
 class Plan {
  public:
   Plan(const char* sql, std::initializer_list<Oid> argtypes) : sql_(sql), argtypes_(argtypes) {}
-  // Executes the plan (read-write) and returns the number of rows processed;
-  // rows are read with the Row accessors below.
-  uint64_t run(const Args& args, long max_rows = 0);
+  // Executes the plan (read-write).
+  Result run(const Args& args, long max_rows = 0);
   // Runs a read-only plan on the latest committed state rather than the
   // transaction's snapshot: for reads made under locks, so that REPEATABLE
   // READ callers cannot count or claim against a stale picture. (In READ
   // COMMITTED the two are the same.)
-  uint64_t run_on_latest(const Args& args, long max_rows = 0);
+  Result run_on_latest(const Args& args, long max_rows = 0);
 
  private:
   SPIPlanPtr prepared();
   const char* sql_;
   std::vector<Oid> argtypes_;
   SPIPlanPtr plan_ = nullptr;
-};
-
-// Typed access to row i of the last result (SPI_tuptable). Columns count from 1.
-class Row {
- public:
-  explicit Row(uint64_t i) : i_(i) {}
-  bool is_null(int col) const;
-  int64_t bigint(int col) const;
-  int32_t integer(int col) const;
-  bool boolean(int col) const;
-  TimestampTz timestamptz(int col) const;
-  std::string string(int col) const;
-  std::vector<int64_t> bigint_array(int col) const;
-
- private:
-  Datum datum(int col, bool* isnull) const;
-  uint64_t i_;
 };
 
 // The composite result of a SQL-callable function, from column values,

@@ -22,26 +22,25 @@ Datum sweep(FunctionCallInfo fcinfo) {
   if (max_holds < 1) max_holds = 1;
   static Plan batch(
       "WITH due AS ("
-      "  SELECT id, expires_at FROM boxoffice.reservations"
-      "   WHERE status = 'hold' AND expires_at <= clock_timestamp()"
-      "   ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),"
+      "  SELECT id, live_until FROM boxoffice.reservations"
+      "   WHERE live_until <= clock_timestamp()"
+      "   ORDER BY live_until LIMIT $1 FOR UPDATE SKIP LOCKED),"
       " expired AS ("
-      "  UPDATE boxoffice.reservations r SET status = 'expired', ended_at = due.expires_at"
+      "  UPDATE boxoffice.reservations r SET status = 'expired', ended_at = due.live_until"
       "    FROM due WHERE r.id = due.id RETURNING r.id),"
       " freed AS ("
       "  DELETE FROM boxoffice.seat_claims c USING expired e WHERE c.reservation_id = e.id RETURNING c.seat_id)"
-      "SELECT (SELECT count(*) FROM expired), (SELECT count(*) FROM freed)",
+      "SELECT (SELECT count(*) FROM expired) AS expired, (SELECT count(*) FROM freed) AS freed",
       {INT4OID});
 
   int64_t expired = 0, freed = 0, batches = 0;
   SpiConnection spi;
   while (expired < max_holds) {
     int32_t size = static_cast<int32_t>(std::min<int64_t>(settings::sweep_batch_size, max_holds - expired));
-    run_writing_claims(batch, Args().integer(size), 1);
-    Row row(0);
-    int64_t n = row.bigint(1);
+    ResultRow row = run_writing_claims(batch, Args().integer(size), 1).first();
+    int64_t n = row.bigint("expired");
     expired += n;
-    freed += row.bigint(2);
+    freed += row.bigint("freed");
     if (n > 0) batches++;
     if (n < size) break;
   }

@@ -4,46 +4,27 @@
 
 #include <nlohmann/json.hpp>
 
+#include "error_catalogue.hpp"  // generated from extension/sql/errors.sql
+
 namespace shim {
 
 int http_status_for_sqlstate(const std::string& sqlstate) {
-  // First match wins: five characters match one code, two match a class.
-  // This table is the README's; change both together.
+  // boxoffice's own codes: the catalogue's statuses (extension/sql/errors.sql).
+  for (const error_catalogue::Entry& e : error_catalogue::entries)
+    if (sqlstate == e.sqlstate) return e.http_status;
+  // PostgreSQL's codes, by what they mean for the caller (the README's table
+  // says why each differs from PostgREST's). First match wins: five
+  // characters match one code, two match a class.
   static const struct {
     const char* sqlstate;
     int status;
   } table[] = {
-      // boxoffice
-      {"TK001", 404},  // performance_not_found
-      {"TK002", 409},  // performance_not_on_sale
-      {"TK003", 409},  // seats_unavailable
-      {"TK004", 422},  // seats_not_in_performance
-      {"TK005", 422},  // no_seats_requested
-      {"TK006", 422},  // duplicate_seats
-      {"TK007", 422},  // too_many_seats
-      {"TK008", 409},  // customer_limit_reached
-      {"TK009", 404},  // reservation_not_found
-      {"TK010", 410},  // hold_expired
-      {"TK011", 409},  // invalid_state
-      {"TK012", 404},  // no_matching_reservation
-      {"TK013", 422},  // invalid_phone
-      {"TK014", 422},  // invalid_pin
-      {"TK015", 401},  // invalid_credentials
-      {"TK016", 409},  // email_taken
-      {"TK017", 422},  // invalid_argument
-      {"TK018", 404},  // venue_not_found
-      {"TK019", 404},  // concert_not_found
-      {"TK020", 404},  // user_not_found
-      {"TK021", 422},  // buyer_details_required
-      {"TK022", 429},  // guest_lookup_locked (Retry-After from the hint)
-      {"TK023", 422},  // guest_key_required
-      {"TK", 400},     // a TK code newer than this table
-      // PostgreSQL
+      {"TK", 400},     // a TK code newer than this build: the client's request, not our failure
       {"23505", 409},  // unique_violation
       {"23503", 409},  // foreign_key_violation
       {"23514", 409},  // check_violation
       {"22", 400},     // data exception: bad number, bad value, ...
-      {"42501", 403},  // insufficient_privilege
+      {"42501", 403},  // insufficient_privilege: the token is valid, the act is not allowed
       {"54", 400},     // program limit exceeded: a body nested or sized past what PostgreSQL takes
       {"42883", 500},  // undefined_function: our bug, not the client's
       {"08", 503},     // connection exception
@@ -52,8 +33,8 @@ int http_status_for_sqlstate(const std::string& sqlstate) {
       {"57P02", 503},  // crash_shutdown
       {"57P03", 503},  // cannot_connect_now
       {"57014", 504},  // query_canceled: statement_timeout
-      {"40001", 409},  // serialization_failure
-      {"40P01", 409},  // deadlock_detected
+      {"40001", 409},  // serialization_failure: a retry may succeed
+      {"40P01", 409},  // deadlock_detected: a retry may succeed
       {"55P03", 409},  // lock_not_available
   };
   if (sqlstate.size() == 5) {

@@ -6,10 +6,12 @@
 
 namespace shim {
 
-// The HTTP status for a SQLSTATE. boxoffice's TK codes each have their own;
-// PostgreSQL's classes map as PostgREST does (23505/23503 -> 409, 22xxx -> 400,
-// 42501 -> 403, 08xxx/53xxx/57P01..57P03 -> 503, 57014 (statement timeout) -> 504,
-// 40001/40P01 -> 409, anything else -> 500).
+// The HTTP status for a SQLSTATE. boxoffice's TK codes take the status the
+// catalogue gives them (extension/sql/errors.sql, generated into
+// error_catalogue.hpp); PostgreSQL's own codes map by what they mean for the
+// caller: the README's "Errors" table lists each, and why it differs from
+// PostgREST's mapping (40001/40P01 -> 409, 57014 -> 504, 54xxx -> 400,
+// 42501 -> 403 for a valid token).
 int http_status_for_sqlstate(const std::string& sqlstate);
 
 // Retry-After seconds to send with a status (503 -> 1), or 0 for none.

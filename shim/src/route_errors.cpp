@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "error_catalogue.hpp"
 #include "problem.hpp"
 
 namespace shim {
@@ -12,7 +13,7 @@ bool has_input(const Route& r, Input input) {
   return std::find(r.inputs.begin(), r.inputs.end(), input) != r.inputs.end();
 }
 
-// The shim's own codes, then boxoffice's (extension/sql/errors.sql, by name).
+// The shim's own codes and PostgreSQL's; boxoffice's come from the catalogue.
 const struct {
   const char* code;
   const char* meaning;
@@ -38,28 +39,6 @@ const struct {
     {"22xxx", "data exception: a field of the wrong type, a number out of range or an unreadable timestamp "
               "(e.g. \"seat_ids\": [\"abc\"])"},
     {"54xxx", "program limit exceeded: a body nested or sized past what PostgreSQL takes"},
-    {"TK001", "performance_not_found: no such performance, or it is not visible to buyers"},
-    {"TK002", "performance_not_on_sale: the performance is not selling now (not open yet, closed, cancelled)"},
-    {"TK003", "seats_unavailable: some requested seats are held, sold or being taken right now; nothing was held"},
-    {"TK004", "seats_not_in_performance: some seat ids do not exist or belong to another performance"},
-    {"TK005", "no_seats_requested: the seat list is missing or empty"},
-    {"TK006", "duplicate_seats: the seat list names a seat more than once"},
-    {"TK007", "too_many_seats: more seats than one hold may take"},
-    {"TK008", "customer_limit_reached: the customer would pass the seats allowed per customer for the performance"},
-    {"TK009", "reservation_not_found: no such reservation, or it is not yours"},
-    {"TK010", "hold_expired: the seat hold expired before confirmation"},
-    {"TK011", "invalid_state: the object is not in a state that allows this action"},
-    {"TK012", "no_matching_reservation: nothing matches that phone number and PIN"},
-    {"TK013", "invalid_phone: the phone number is not 10-11 digits starting with 01"},
-    {"TK014", "invalid_pin: the PIN is not exactly 4 digits"},
-    {"TK015", "invalid_credentials: the email or the password is wrong"},
-    {"TK016", "email_taken: an account with this email exists"},
-    {"TK017", "invalid_argument: an argument is missing or out of range"},
-    {"TK018", "venue_not_found: no such venue"},
-    {"TK019", "concert_not_found: no such concert"},
-    {"TK020", "user_not_found: no such user"},
-    {"TK021", "buyer_details_required: a guest must give buyer_name, buyer_phone and guest_pin to confirm"},
-    {"TK022", "the phone number is locked after 5 wrong PINs; wait Retry-After seconds"},
 };
 
 }  // namespace
@@ -119,6 +98,8 @@ std::map<int, std::set<std::string>> error_answers(const Route& r) {
 std::string describe_error_code(const std::string& code) {
   for (const auto& m : kMeanings)
     if (code == m.code) return m.meaning;
+  for (const error_catalogue::Entry& e : error_catalogue::entries)
+    if (code == e.sqlstate) return std::string(e.name) + ": " + e.meaning;
   return "";
 }
 

@@ -6,10 +6,13 @@
 
 #include <regex>
 
+#include "error_catalogue.hpp"
+
 namespace shim {
 
 namespace {
 using I = Input;
+namespace tk = error_catalogue;  // the codes, by name, of extension/sql/errors.sql
 
 const std::vector<Route> kRoutes = {
     // --- operations ---------------------------------------------------------
@@ -30,16 +33,16 @@ const std::vector<Route> kRoutes = {
           "email": {"type": "string", "maxLength": 320, "description": "name@example.com; the account's login"},
           "name": {"type": "string", "minLength": 1, "maxLength": 200},
           "password": {"type": "string", "minLength": 8, "description": "8 characters or more, at most 72 bytes"}}})",
-     R"({"email": "fan@example.com", "name": "Kim Minji", "password": "correct horse battery"})", {"TK016", "TK017"}},
+     R"({"email": "fan@example.com", "name": "Kim Minji", "password": "correct horse battery"})", {tk::email_taken, tk::invalid_argument}},
     {"POST", "/v1/login", "login", "accounts", "Exchange email and password for an access token (JWT).", Access::anyone,
      Kind::login, 200, "AccessToken",
-     "SELECT to_jsonb(a) FROM boxoffice.account(boxoffice.verify_password($1::jsonb->>'email', $1::jsonb->>'password')) a",
+     "SELECT to_jsonb(a) FROM boxoffice.login($1::jsonb->>'email', $1::jsonb->>'password') a",
      {I::body},
      R"({"required": ["email", "password"], "properties": {
           "email": {"type": "string"}, "password": {"type": "string"}}})",
-     R"({"email": "fan@example.com", "password": "correct horse battery"})", {"TK015"}, true},
+     R"({"email": "fan@example.com", "password": "correct horse battery"})", {tk::invalid_credentials}, true},
     {"GET", "/v1/me", "me", "accounts", "The account of the token's user.", Access::user, Kind::sql, 200, "Account",
-     "SELECT to_jsonb(a) FROM boxoffice.account($1::bigint) a", {I::user_id}, nullptr, nullptr, {"TK020"}},
+     "SELECT to_jsonb(a) FROM boxoffice.account() a", {}, nullptr, nullptr, {tk::user_not_found}},
 
     // --- browsing -----------------------------------------------------------
     {"GET", "/v1/concerts", "list_concerts", "browse", "Published concerts with their performances and seat counts.",
@@ -47,14 +50,14 @@ const std::vector<Route> kRoutes = {
      "SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]') FROM boxoffice.concerts() c", {}, nullptr, nullptr, {}},
     {"GET", "/v1/concerts/{concert_id}", "get_concert", "browse", "One published concert with its performances.",
      Access::anyone, Kind::sql, 200, "ConcertListing", "SELECT to_jsonb(c) FROM boxoffice.concert($1::bigint) c",
-     {I::path_id}, nullptr, nullptr, {"TK019"}},
+     {I::path_id}, nullptr, nullptr, {tk::concert_not_found}},
     {"GET", "/v1/performances/{performance_id}", "get_performance", "browse",
      "A performance with its rules, seat counts and availability per price tier.", Access::anyone, Kind::sql, 200,
-     "Performance", "SELECT boxoffice.performance($1::bigint)", {I::path_id}, nullptr, nullptr, {"TK001"}},
+     "Performance", "SELECT boxoffice.performance($1::bigint)", {I::path_id}, nullptr, nullptr, {tk::performance_not_found}},
     {"GET", "/v1/performances/{performance_id}/seats", "seat_map", "browse",
      "Every seat with section, row, number, tier, price and status (available, held, sold).", Access::anyone, Kind::sql, 200,
      "Seat[]", "SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') FROM boxoffice.seat_map($1::bigint) s", {I::path_id},
-     nullptr, nullptr, {"TK001"}},
+     nullptr, nullptr, {tk::performance_not_found}},
 
     // --- holds and reservations ---------------------------------------------
     {"POST", "/v1/performances/{performance_id}/holds", "hold", "reservations",
@@ -63,45 +66,47 @@ const std::vector<Route> kRoutes = {
      // try_hold: a refusal (seats taken, limits, not on sale) is an answer, not
      // an error: it comes back as NULL with a NOTICE, which the server turns
      // into the refusal's problem, and the database logs nothing. The client's
-     // address is the guest key (a user's limit is the user's).
+     // address is the guest key (a user's limit is the user's). Like every
+     // route, it names no user: the database takes the customer from the
+     // verified claims (README: Security).
      "SELECT to_jsonb(boxoffice.try_hold($1::bigint,"
-     " ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'seat_ids'))::bigint[], $3::bigint, $4))",
-     {I::path_id, I::body, I::user_id, I::client},
+     " ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'seat_ids'))::bigint[], guest_key => $3))",
+     {I::path_id, I::body, I::client},
      R"({"required": ["seat_ids"], "properties": {
           "seat_ids": {"type": "array", "minItems": 1, "maxItems": 100, "uniqueItems": true,
                        "items": {"type": "integer", "format": "int64"},
                        "description": "seat ids from the seat map; all of them are held, or none"}}})",
      R"({"seat_ids": [5, 6]})",
-     {"TK001", "TK002", "TK003", "TK004", "TK005", "TK006", "TK007", "TK008", "TK017", "TK020"}},
+     {tk::performance_not_found, tk::performance_not_on_sale, tk::seats_unavailable, tk::seats_not_in_performance, tk::no_seats_requested, tk::duplicate_seats, tk::too_many_seats, tk::customer_limit_reached, tk::invalid_argument, tk::user_not_found}},
     {"GET", "/v1/reservations", "my_reservations", "reservations", "The token user's reservations, newest first.",
      Access::user, Kind::sql, 200, "Booking[]",
-     "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.my_reservations($1::bigint) b", {I::user_id}, nullptr,
+     "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.my_reservations() b", {}, nullptr,
      nullptr, {}},
     {"GET", "/v1/reservations/{reservation_id}", "get_reservation", "reservations",
      "One reservation with its seats, for its user or whoever sends its X-Hold-Token.", Access::optional_user, Kind::sql, 200,
-     "Booking", "SELECT to_jsonb(b) FROM boxoffice.reservation($1::bigint, $2::bigint, $3) b",
-     {I::path_id, I::user_id, I::hold_token}, nullptr, nullptr, {"TK009"}},
+     "Booking", "SELECT to_jsonb(b) FROM boxoffice.reservation($1::bigint, hold_token => $2) b",
+     {I::path_id, I::hold_token}, nullptr, nullptr, {tk::reservation_not_found}},
     {"POST", "/v1/reservations/{reservation_id}/confirm", "confirm", "reservations",
      "Confirm a live hold. Guests give buyer_name, buyer_phone and a 4-digit guest_pin. Repeating it returns the same result.",
      Access::optional_user, Kind::sql, 200, "Booking",
-     "SELECT to_jsonb(b) FROM boxoffice.confirm($1::bigint, $2::bigint, $3, $4::jsonb->>'buyer_name',"
-     " $4::jsonb->>'buyer_phone', $4::jsonb->>'guest_pin') b",
-     {I::path_id, I::user_id, I::hold_token, I::body},
+     "SELECT to_jsonb(b) FROM boxoffice.confirm($1::bigint, hold_token => $2, buyer_name => $3::jsonb->>'buyer_name',"
+     " buyer_phone => $3::jsonb->>'buyer_phone', guest_pin => $3::jsonb->>'guest_pin') b",
+     {I::path_id, I::hold_token, I::body},
      R"({"properties": {
           "buyer_name": {"type": "string", "minLength": 1, "description": "at most 200 bytes; a guest must give it"},
           "buyer_phone": {"type": "string", "description": "10 or 11 digits starting with 01 (dashes and spaces are fine); a guest must give it"},
           "guest_pin": {"type": "string", "pattern": "^[0-9]{4}$", "description": "4 digits that find the reservation again with the phone number; a guest must give it"}}})",
      R"({"buyer_name": "Kim Minji", "buyer_phone": "010-1234-5678", "guest_pin": "0427"})",
-     {"TK001", "TK002", "TK008", "TK009", "TK010", "TK011", "TK013", "TK014", "TK017", "TK021"}},
+     {tk::performance_not_found, tk::performance_not_on_sale, tk::customer_limit_reached, tk::reservation_not_found, tk::hold_expired, tk::invalid_state, tk::invalid_phone, tk::invalid_pin, tk::invalid_argument, tk::buyer_details_required}},
     {"POST", "/v1/reservations/{reservation_id}/release", "release", "reservations", "Give a hold's seats back at once.",
      Access::optional_user, Kind::sql, 200, "Booking",
-     "SELECT to_jsonb(b) FROM boxoffice.release($1::bigint, $2::bigint, $3) b", {I::path_id, I::user_id, I::hold_token},
-     nullptr, nullptr, {"TK009", "TK011"}},
+     "SELECT to_jsonb(b) FROM boxoffice.release($1::bigint, hold_token => $2) b", {I::path_id, I::hold_token},
+     nullptr, nullptr, {tk::reservation_not_found, tk::invalid_state}},
     {"POST", "/v1/reservations/{reservation_id}/cancel", "cancel", "reservations",
      "Cancel a hold or a confirmed reservation; the seats are available at once. Repeating it returns the same result.",
      Access::optional_user, Kind::sql, 200, "Booking",
-     "SELECT to_jsonb(b) FROM boxoffice.cancel($1::bigint, $2::bigint, $3) b", {I::path_id, I::user_id, I::hold_token},
-     nullptr, nullptr, {"TK009"}},
+     "SELECT to_jsonb(b) FROM boxoffice.cancel($1::bigint, hold_token => $2) b", {I::path_id, I::hold_token},
+     nullptr, nullptr, {tk::reservation_not_found}},
     {"POST", "/v1/guest-lookup", "guest_lookup", "reservations", "A guest's reservations by phone number and PIN.",
      Access::anyone, Kind::sql, 200, "Booking[]",
      "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.guest_lookup($1::jsonb->>'phone', $1::jsonb->>'pin') b",
@@ -109,7 +114,7 @@ const std::vector<Route> kRoutes = {
      R"({"required": ["phone", "pin"], "properties": {
           "phone": {"type": "string", "description": "the buyer_phone given at confirmation"},
           "pin": {"type": "string", "pattern": "^[0-9]{4}$", "description": "the guest_pin given at confirmation"}}})",
-     R"({"phone": "010-1234-5678", "pin": "0427"})", {"TK012", "TK013", "TK014", "TK022"}, true},
+     R"({"phone": "010-1234-5678", "pin": "0427"})", {tk::no_matching_reservation, tk::invalid_phone, tk::invalid_pin, tk::guest_lookup_locked}, true},
 
     // --- catalog (admin) ------------------------------------------------------
     {"POST", "/v1/admin/venues", "create_venue", "admin", "Create a venue from sections x rows x seats per row.",
@@ -126,11 +131,11 @@ const std::vector<Route> kRoutes = {
           "rows_per_section": {"type": "integer", "minimum": 1, "maximum": 200},
           "seats_per_row": {"type": "integer", "minimum": 1, "maximum": 500}}})",
      R"({"name": "KSPO DOME", "address": "Seoul", "sections": ["A", "B", "C", "D"], "rows_per_section": 4, "seats_per_row": 20})",
-     {"TK017"}},
+     {tk::invalid_argument}},
     {"DELETE", "/v1/admin/venues/{venue_id}", "delete_venue", "admin", "Soft-delete a venue no live performance uses.",
      Access::admin, Kind::sql, 200, "VenueDeleted",
      "SELECT jsonb_build_object('venue_id', $1::bigint, 'deleted', true) FROM boxoffice.delete_venue($1::bigint)",
-     {I::path_id}, nullptr, nullptr, {"TK011", "TK018"}},
+     {I::path_id}, nullptr, nullptr, {tk::invalid_state, tk::venue_not_found}},
     {"POST", "/v1/admin/concerts", "create_concert", "admin", "Create a concert (draft).", Access::admin, Kind::sql, 201,
      "ConcertId",
      "SELECT jsonb_build_object('concert_id', boxoffice.create_concert(b->>'title', b->>'artist',"
@@ -142,19 +147,19 @@ const std::vector<Route> kRoutes = {
           "description": {"type": "string", "maxLength": 10000, "default": ""},
           "poster_url": {"type": "string", "maxLength": 2000, "pattern": "^https?://"}}})",
      R"({"title": "IU Concert 2026", "artist": "IU", "description": "Live in Seoul", "poster_url": "https://example.com/iu.jpg"})",
-     {"TK017"}},
+     {tk::invalid_argument}},
     {"POST", "/v1/admin/concerts/{concert_id}/publish", "publish_concert", "admin", "draft -> published.", Access::admin,
      Kind::sql, 200, "ConcertPublished",
      "SELECT jsonb_build_object('concert_id', $1::bigint, 'status', 'published') FROM boxoffice.publish_concert($1::bigint)",
-     {I::path_id}, nullptr, nullptr, {"TK011", "TK019"}},
+     {I::path_id}, nullptr, nullptr, {tk::invalid_state, tk::concert_not_found}},
     {"POST", "/v1/admin/concerts/{concert_id}/archive", "archive_concert", "admin", "published -> archived.", Access::admin,
      Kind::sql, 200, "ConcertArchived",
      "SELECT jsonb_build_object('concert_id', $1::bigint, 'status', 'archived') FROM boxoffice.archive_concert($1::bigint)",
-     {I::path_id}, nullptr, nullptr, {"TK011", "TK019"}},
+     {I::path_id}, nullptr, nullptr, {tk::invalid_state, tk::concert_not_found}},
     {"DELETE", "/v1/admin/concerts/{concert_id}", "delete_concert", "admin", "Soft-delete a concert and its performances.",
      Access::admin, Kind::sql, 200, "ConcertDeleted",
      "SELECT jsonb_build_object('concert_id', $1::bigint, 'deleted', true) FROM boxoffice.delete_concert($1::bigint)",
-     {I::path_id}, nullptr, nullptr, {"TK019"}},
+     {I::path_id}, nullptr, nullptr, {tk::concert_not_found}},
     {"POST", "/v1/admin/concerts/{concert_id}/tiers", "add_price_tier", "admin",
      "Add a price tier: seats first_seat..last_seat of each row (of the given sections) cost price.", Access::admin, Kind::sql,
      201, "TierId",
@@ -168,7 +173,7 @@ const std::vector<Route> kRoutes = {
           "first_seat": {"type": "integer", "minimum": 1, "description": "the first seat number of each row in this tier"},
           "last_seat": {"type": "integer", "minimum": 1, "description": "the last seat number of each row in this tier"},
           "sections": {"type": "array", "items": {"type": "string"}, "description": "the sections it covers; every section when left out"}}})",
-     R"({"label": "SPECIAL", "price": 250000, "first_seat": 1, "last_seat": 3})", {"TK017", "TK019"}},
+     R"({"label": "SPECIAL", "price": 250000, "first_seat": 1, "last_seat": 3})", {tk::invalid_argument, tk::concert_not_found}},
     {"POST", "/v1/admin/performances", "create_performance", "admin",
      "Schedule a concert at a venue; its seats are created from the layout and the tiers.", Access::admin, Kind::sql, 201,
      "PerformanceId",
@@ -189,7 +194,7 @@ const std::vector<Route> kRoutes = {
           "max_seats_per_hold": {"type": "integer", "minimum": 1, "maximum": 100, "default": 4},
           "max_seats_per_customer": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 4}}})",
      R"({"concert_id": 1, "venue_id": 1, "starts_at": "2026-12-21T19:00:00+09:00", "hold_lifetime_seconds": 300})",
-     {"TK017", "TK018", "TK019"}},
+     {tk::invalid_argument, tk::venue_not_found, tk::concert_not_found}},
     {"POST", "/v1/admin/performances/{performance_id}/rules", "set_performance_rules", "admin",
      "Change hold lifetime and seat limits; omitted rules stay.", Access::admin, Kind::sql, 200, "PerformanceUpdated",
      "SELECT jsonb_build_object('performance_id', $1::bigint, 'updated', true) FROM (SELECT $2::jsonb AS b) x,"
@@ -200,7 +205,7 @@ const std::vector<Route> kRoutes = {
           "hold_lifetime_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
           "max_seats_per_hold": {"type": "integer", "minimum": 1, "maximum": 100},
           "max_seats_per_customer": {"type": "integer", "minimum": 1, "maximum": 1000}}})",
-     R"({"max_seats_per_hold": 2})", {"TK001", "TK017"}},
+     R"({"max_seats_per_hold": 2})", {tk::performance_not_found, tk::invalid_argument}},
     {"POST", "/v1/admin/performances/{performance_id}/sales-window", "set_sales_window", "admin", "Move the sales window.",
      Access::admin, Kind::sql, 200, "PerformanceUpdated",
      "SELECT jsonb_build_object('performance_id', $1::bigint, 'updated', true) FROM boxoffice.set_sales_window($1::bigint,"
@@ -210,23 +215,23 @@ const std::vector<Route> kRoutes = {
           "sales_opens_at": {"type": "string", "format": "date-time"},
           "sales_closes_at": {"type": "string", "format": "date-time", "description": "not after the end of the performance"}}})",
      R"({"sales_opens_at": "2026-11-01T10:00:00+09:00", "sales_closes_at": "2026-12-21T18:00:00+09:00"})",
-     {"TK001", "TK017"}},
+     {tk::performance_not_found, tk::invalid_argument}},
     {"POST", "/v1/admin/performances/{performance_id}/cancel", "cancel_performance", "admin",
      "Stop all sales of a performance.", Access::admin, Kind::sql, 200, "PerformanceCancelled",
      "SELECT jsonb_build_object('performance_id', $1::bigint, 'status', 'cancelled')"
      " FROM boxoffice.cancel_performance($1::bigint)",
-     {I::path_id}, nullptr, nullptr, {"TK001"}},
+     {I::path_id}, nullptr, nullptr, {tk::performance_not_found}},
     {"DELETE", "/v1/admin/performances/{performance_id}", "delete_performance", "admin", "Soft-delete a performance.",
      Access::admin, Kind::sql, 200, "PerformanceDeleted",
      "SELECT jsonb_build_object('performance_id', $1::bigint, 'deleted', true) FROM boxoffice.delete_performance($1::bigint)",
-     {I::path_id}, nullptr, nullptr, {"TK001"}},
+     {I::path_id}, nullptr, nullptr, {tk::performance_not_found}},
     {"POST", "/v1/admin/users/{user_id}/role", "set_admin", "admin", "Set a user's role: {\"role\": \"admin\"} or {\"role\": \"buyer\"}.",
      Access::admin, Kind::sql, 200, "Account",
      "SELECT to_jsonb(a) FROM boxoffice.set_admin($1::bigint,"
      " CASE $2::jsonb->>'role' WHEN 'admin' THEN true WHEN 'buyer' THEN false END) a",
      {I::path_id, I::body},
      R"({"required": ["role"], "properties": {"role": {"type": "string", "enum": ["admin", "buyer"]}}})",
-     R"({"role": "admin"})", {"TK017", "TK020"}},
+     R"({"role": "admin"})", {tk::invalid_argument, tk::user_not_found}},
     {"POST", "/v1/admin/sweep", "sweep", "admin", "Expire due holds now (pg_cron also does it every minute).", Access::admin,
      Kind::sql, 200, "SweepResult", "SELECT to_jsonb(s) FROM boxoffice.sweep() s", {}, nullptr, nullptr, {}},
     {"GET", "/v1/admin/invariants", "check_invariants", "admin", "Invariant violations; an empty list when all is well.",

@@ -20,7 +20,6 @@ enum class Access {
 enum class Input {
   path_id,     // the numeric {…_id} of the path
   body,        // the whole JSON body (a JSON object; "{}" when empty)
-  user_id,     // the "sub" claim of a verified token, or NULL
   hold_token,  // the X-Hold-Token header, or NULL
   client,      // the client's address (client_address.hpp): the guest key of a hold
 };

@@ -11,7 +11,7 @@ SELECT hasnt_fk('boxoffice', 'seat_claims', 'claims take no row locks on seats o
 SELECT is((SELECT count(*)::int FROM pg_index WHERE indrelid = 'boxoffice.reservations'::regclass), 7,
           'reservations have exactly the indexes the engine needs');
 SELECT has_index('boxoffice', 'seat_claims', 'seat_claims_reservation', ARRAY['reservation_id']);
-SELECT col_not_null('boxoffice', 'seat_claims', 'live_until', 'a claim says how long it holds its seat');
+SELECT col_not_null('boxoffice', 'seat_claims', 'reservation_id', 'a claim names the reservation whose live_until says how long it holds');
 -- the claims follow the reservations, and nothing else writes them
 SELECT has_trigger('boxoffice', 'reservations', 'claims_follow', 'a reservation written by hand brings its claims along');
 SELECT has_trigger('boxoffice', 'seat_claims', 'derived_only', 'claims are not written by hand');
@@ -38,9 +38,9 @@ SELECT has_check('boxoffice', 'reservations', 'reservations have check constrain
 SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'confirmed_has_number_and_buyer'), 'confirmed reservations need a number and a buyer');
 SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'ended_has_ended_at'), 'ended reservations need ended_at');
 SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'guest_can_look_up'), 'confirmed guest reservations keep phone and PIN hash');
-SELECT has_index('boxoffice', 'reservations', 'reservations_expiring', ARRAY['expires_at']);
-SELECT is(pg_get_expr(indpred, indrelid), '(status = ''hold''::boxoffice.reservation_status)', 'the sweeper index covers live holds only')
-  FROM pg_index WHERE indexrelid = 'boxoffice.reservations_expiring'::regclass;
+SELECT has_index('boxoffice', 'reservations', 'reservations_live', ARRAY['live_until']);
+SELECT is(pg_get_expr(indpred, indrelid), '(live_until IS NOT NULL)', 'the sweeper index covers live reservations only')
+  FROM pg_index WHERE indexrelid = 'boxoffice.reservations_live'::regclass;
 SELECT has_index('boxoffice', 'reservations', 'reservations_live_by_user', ARRAY['performance_id', 'user_id']);
 SELECT ok((SELECT indpred IS NOT NULL FROM pg_index WHERE indexrelid = 'boxoffice.reservations_live_by_user'::regclass),
           'the per-customer index is partial');

@@ -91,7 +91,10 @@ for script in extension/versions/boxoffice--*.sql; do
   psql -X -Atq -d "$db" -c "SELECT c.relname, string_agg(a.attname, ',' ORDER BY a.attnum)
                               FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                              WHERE c.relnamespace = 'boxoffice'::regnamespace AND c.relkind = 'r'
-                             GROUP BY c.relname ORDER BY 1" | tr '|' ' ' >"$work/columns"
+                             GROUP BY c.relname ORDER BY 1" | tr '|' ' ' |
+    # seat_claims.live_until was a copy of its reservation's expiry: 0.3.0
+    # derives it once (reservations.live_until) and the claims keep no copy
+    sed 's/^seat_claims \(.*\),live_until$/seat_claims \1/' >"$work/columns"
   rows_of "$db" "$work/columns" >"$work/before.rows"
   max_reservation=$(psql -X -Atq -d "$db" -c "SELECT max(id) FROM boxoffice.reservations")
 
@@ -135,12 +138,14 @@ for script in extension/versions/boxoffice--*.sql; do
   db=upgrade_from_${version//./_}_double
   createdb "$db" && psql -X -q -d "$db" -c "CREATE EXTENSION boxoffice VERSION '$version' CASCADE" \
     -f "test/upgrade/data-$version.sql" >/dev/null 2>&1
-  psql -X -q -d "$db" -c "INSERT INTO boxoffice.reservations (performance_id, user_id, status, seat_ids, total_amount,
+  if ! psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "INSERT INTO boxoffice.reservations (performance_id, user_id, status, seat_ids, total_amount,
                             hold_token_hash, expires_at, reservation_number, buyer_name, confirmed_at, created_at)
                           SELECT performance_id, user_id, 'confirmed', seat_ids, total_amount, hold_token_hash, expires_at,
                                  'BX-TWICE-0001', 'Twice', created_at + interval '1 second', created_at
-                            FROM boxoffice.reservations WHERE reservation_number = 'BX-UPGR-0003'" >/dev/null 2>&1
-  if ! psql -X -q -d "$db" -c "ALTER EXTENSION boxoffice UPDATE" 2>"$work/double.log" &&
+                            FROM boxoffice.reservations WHERE reservation_number = 'BX-UPGR-0003'" >/dev/null 2>&1; then
+    # since 0.2.0 the claims refuse it, even written by hand: nothing to refuse at the update
+    report ok "$version itself refuses to sell a seat twice, even by hand"
+  elif ! psql -X -q -d "$db" -c "ALTER EXTENSION boxoffice UPDATE" 2>"$work/double.log" &&
      grep -q 'this database has seats in two live reservations' "$work/double.log"; then
     check "a database selling a seat twice is refused the update, and keeps $version" \
       "SELECT extversion = '$version' FROM pg_extension WHERE extname = 'boxoffice'"
