@@ -32,7 +32,12 @@ CREATE VIEW boxoffice.error_codes (sqlstate, name, http_status, meaning) AS VALU
   ('TK020', 'user_not_found',           404, 'hold with an unknown user id'),
   ('TK021', 'buyer_details_required',   422, 'a guest confirmed without name, phone and PIN (a name of only spaces or invisible characters is no name)'),
   ('TK022', 'guest_lookup_locked',      429, '5 wrong PINs for this phone number: look-ups wait until the 15-minute lock ends; the hint says how many seconds'),
-  ('TK023', 'guest_key_required',       422, 'a guest hold (no user_id) without a guest_key');
+  ('TK023', 'guest_key_required',       422, 'a guest hold (no user_id) without a guest_key'),
+  ('TK024', 'queue_entry_not_found',    404, 'no queue entry of yours has this token (unknown, malformed and other users'' tokens alike)'),
+  ('TK025', 'queue_turn_required',      403, 'the performance sells through its waiting room and the customer has no active turn (guests never have one)'),
+  ('TK026', 'queue_not_open',           409, 'entering before the pre-queue opens; the detail says when it does'),
+  ('TK027', 'login_required',           401, 'entering a waiting room without a logged-in user'),
+  ('TK028', 'queue_not_enabled',        409, 'entering the queue of a performance that sells without one');
 
 COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name, the HTTP status the shim answers and its meaning';
 

@@ -57,6 +57,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
             count(*) AS seats
        FROM _seat_states ss WHERE ss.performance_id = p.id) n
    WHERE n.available + n.held + n.sold <> n.seats OR n.seats <> v.capacity
+  UNION ALL
+  -- the waiting rooms kept their order and their limit (waiting_room.sql)
+  SELECT violation, object, detail FROM _queue_faults
 $$;
 COMMENT ON FUNCTION boxoffice.check_invariants IS 'one row per violated invariant (double claims, seat state vs reservation, totals vs prices, counts); empty when all is well';
 

@@ -176,3 +176,27 @@ BEGIN
   PERFORM _guest_lookup_succeeded(v_phone);
 END $$;
 COMMENT ON FUNCTION boxoffice.guest_lookup IS 'a guest''s reservations, found by phone number and 4-digit PIN; 5 wrong PINs lock the phone for 15 minutes';
+
+-- The seat map in two parts, for caches (the shim keeps one per performance):
+-- what never changes for a performance (layout, tiers, prices) and the small
+-- part that does (which seats are held or sold right now).
+CREATE FUNCTION boxoffice.seat_layout(performance_id bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  PERFORM _visible_performance(performance_id);
+  RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('seat_id', s.id, 'section', s.section, 'row', s.row_number,
+                                                       'number', s.seat_number, 'tier', t.label, 'price', s.price)
+                                    ORDER BY s.id), '[]')
+            FROM seats s JOIN price_tiers t ON t.id = s.tier_id WHERE s.performance_id = seat_layout.performance_id);
+END $$;
+COMMENT ON FUNCTION boxoffice.seat_layout IS 'the part of a seat map that never changes: every seat with section, row, number, tier and price';
+
+CREATE FUNCTION boxoffice.seat_statuses(performance_id bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  PERFORM _visible_performance(performance_id);
+  RETURN (SELECT jsonb_build_object('held', coalesce(jsonb_agg(ss.seat_id ORDER BY ss.seat_id) FILTER (WHERE ss.status = 'held'), '[]'),
+                                    'sold', coalesce(jsonb_agg(ss.seat_id ORDER BY ss.seat_id) FILTER (WHERE ss.status = 'sold'), '[]'))
+            FROM _seat_states ss WHERE ss.performance_id = seat_statuses.performance_id AND ss.status <> 'available');
+END $$;
+COMMENT ON FUNCTION boxoffice.seat_statuses IS 'the part of a seat map that changes: the ids of the seats held and sold right now (every other seat is available)';

@@ -40,7 +40,10 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.release(bigint, bigint, text), boxoffice.cancel(bigint, bigint, text),
   boxoffice.reservation(bigint, bigint, text), boxoffice.my_reservations(bigint), boxoffice.guest_lookup(text, text),
   boxoffice.register_user(text, text, text), boxoffice.verify_password(text, text), boxoffice.account(bigint),
-  boxoffice.login(text, text)
+  boxoffice.login(text, text),
+  boxoffice.seat_layout(bigint), boxoffice.seat_statuses(bigint),
+  boxoffice.enter_queue(bigint, bigint), boxoffice.queue_status(text, bigint), boxoffice.leave_queue(text, bigint),
+  boxoffice.queue_info(bigint), boxoffice.queue_draw(bigint)
 TO boxoffice_app;
 GRANT SELECT ON boxoffice.error_codes TO boxoffice_app, boxoffice_admin;
 
@@ -55,8 +58,10 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.set_performance_rules(bigint, interval, int, int), boxoffice.set_sales_window(bigint, timestamptz, timestamptz),
   boxoffice.cancel_performance(bigint), boxoffice.delete_performance(bigint),
   boxoffice.check_invariants(), boxoffice.sweep(int), boxoffice.set_admin(bigint, boolean),
-  boxoffice.require_admin(bigint)
+  boxoffice.require_admin(bigint),
+  boxoffice.set_queue(bigint, boolean, int, int, interval, interval), boxoffice.queue_settings(bigint)
 TO boxoffice_admin;
+GRANT SELECT ON boxoffice.queue_overview TO boxoffice_admin;
 
 -- Hands every object of the extension to boxoffice_owner. Every script, the
 -- install script and each upgrade, ends by calling it, so that objects made

@@ -150,6 +150,6 @@ Datum confirm(FunctionCallInfo fcinfo) {
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_confirm_v3);
-Datum boxoffice_confirm_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
+PG_FUNCTION_INFO_V1(boxoffice_confirm_v4);
+Datum boxoffice_confirm_v4(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
 }

@@ -450,8 +450,8 @@ Datum try_hold(FunctionCallInfo fcinfo) { return hold_or_answer(fcinfo, true); }
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_hold_v3);
-Datum boxoffice_hold_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
-PG_FUNCTION_INFO_V1(boxoffice_try_hold_v3);
-Datum boxoffice_try_hold_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::try_hold); }
+PG_FUNCTION_INFO_V1(boxoffice_hold_v4);
+Datum boxoffice_hold_v4(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::hold); }
+PG_FUNCTION_INFO_V1(boxoffice_try_hold_v4);
+Datum boxoffice_try_hold_v4(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::try_hold); }
 }

@@ -16,6 +16,7 @@ void _PG_init(void);
 
 namespace boxoffice::settings {
 int sweep_batch_size = 500;
+int queue_pause_ms = 100;
 bool durable_holds = true;
 }
 
@@ -28,6 +29,10 @@ extern "C" void _PG_init(void) {
                            "Off: faster holds; a crash may forget the last moment of holds. "
                            "Confirmations and cancellations are always durable; releases never wait.",
                            &boxoffice::settings::durable_holds, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("boxoffice.queue_pause", "Least time between two advances of one waiting room's line.",
+                          "Polls within it read the line as it is; freeing a slot advances it at once. 0: every call.",
+                          &boxoffice::settings::queue_pause_ms, 100, 0, 60000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
+                          nullptr);
   MarkGUCPrefixReserved("boxoffice");
   if (process_shared_preload_libraries_in_progress) boxoffice::reserve_guest_lockout();
   boxoffice::reset_claim_writers_on_abort();

@@ -129,8 +129,8 @@ Datum cancel(FunctionCallInfo fcinfo) { return end_reservation(fcinfo, Ending::c
 }  // namespace boxoffice
 
 extern "C" {
-PG_FUNCTION_INFO_V1(boxoffice_release_v3);
-Datum boxoffice_release_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::release); }
-PG_FUNCTION_INFO_V1(boxoffice_cancel_v3);
-Datum boxoffice_cancel_v3(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::cancel); }
+PG_FUNCTION_INFO_V1(boxoffice_release_v4);
+Datum boxoffice_release_v4(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::release); }
+PG_FUNCTION_INFO_V1(boxoffice_cancel_v4);
+Datum boxoffice_cancel_v4(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::cancel); }
 }

@@ -5,6 +5,8 @@ namespace boxoffice::settings {
 
 // boxoffice.sweep_batch_size: holds expired per statement by sweep().
 extern int sweep_batch_size;
+// boxoffice.queue_pause: least time between two advances of a waiting room (waiting_room.sql reads it).
+extern int queue_pause_ms;
 
 // boxoffice.durable_holds: when off, a transaction whose first write is a hold
 // commits without waiting for its WAL flush (synchronous_commit = off for
