@@ -280,8 +280,10 @@ BEGIN
       SELECT * INTO e FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
     END IF;
   END IF;
-  PERFORM _advance_queue(performance_id);
-  SELECT * INTO e FROM queue_entries x WHERE x.id = e.id;
+  IF q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at THEN  -- nothing moves in the pre-queue
+    PERFORM _advance_queue(performance_id);
+    SELECT * INTO e FROM queue_entries x WHERE x.id = e.id;
+  END IF;
   RETURN _queue_ticket(e);
 END $$;
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';

@@ -56,6 +56,7 @@ CREATE OR REPLACE VIEW boxoffice.error_codes (sqlstate, name, http_status, meani
   ('TK028', 'queue_not_enabled',        409, 'entering the queue of a performance that sells without one');;
 
 
+
 -- ============================================================================
 -- waiting_room.sql: the on-sale waiting room (README: "The waiting room").
 --
@@ -337,8 +338,10 @@ BEGIN
       SELECT * INTO e FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
     END IF;
   END IF;
-  PERFORM _advance_queue(performance_id);
-  SELECT * INTO e FROM queue_entries x WHERE x.id = e.id;
+  IF q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at THEN  -- nothing moves in the pre-queue
+    PERFORM _advance_queue(performance_id);
+    SELECT * INTO e FROM queue_entries x WHERE x.id = e.id;
+  END IF;
   RETURN _queue_ticket(e);
 END $$;
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
@@ -629,6 +632,7 @@ REVOKE ALL ON FUNCTION
   boxoffice._queue_gate(), boxoffice._queue_turn_used(), boxoffice.seat_layout(bigint), boxoffice.seat_statuses(bigint)
 FROM PUBLIC;
 REVOKE ALL ON boxoffice.queues, boxoffice.queue_entries, boxoffice.queue_overview, boxoffice._queue_faults FROM PUBLIC;
+REVOKE ALL ON SEQUENCE boxoffice.queue_entries_id_seq FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
   boxoffice.seat_layout(bigint), boxoffice.seat_statuses(bigint),
   boxoffice.enter_queue(bigint, bigint), boxoffice.queue_status(text, bigint), boxoffice.leave_queue(text, bigint),

@@ -1,7 +1,7 @@
--- Data as boxoffice 0.3.0 keeps it, for the upgrade test from 0.3.0 (once a
+-- Data as boxoffice 0.4.0 keeps it, for the upgrade test from 0.4.0 (once a
 -- newer version exists): one reservation in every state. The catalog and the
--- accounts go through 0.3.0's SQL API; the reservations are written as rows
--- (the engine's C entry points belong to 0.3.0's library, not necessarily to
+-- accounts go through 0.4.0's SQL API; the reservations are written as rows
+-- (the engine's C entry points belong to 0.4.0's library, not necessarily to
 -- the one installed), and their claims follow them (claims.sql).
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
