@@ -33,6 +33,9 @@ tally "$log/pgtap" '^ok [0-9]' '^not ok [0-9]'
 run "stress" "$log/stress" bash test/stress/run.sh boxoffice_test
 tally "$log/stress" '^ok: ' '^FAIL: '
 
+run "waiting-room simulation" "$log/simulation" bash test/simulation/run.sh boxoffice_test
+tally "$log/simulation" '^ok: ' '^FAIL: '
+
 run "upgrade" "$log/upgrade" bash test/upgrade/run.sh
 tally "$log/upgrade" '^ok: ' '^FAIL: '
 

@@ -23,7 +23,7 @@
 -- extends the stay to the hold's expiry; a sale marks the entry used.
 -- ============================================================================
 
-CREATE TYPE boxoffice.queue_entry_state AS ENUM ('waiting', 'active', 'used', 'left');
+CREATE TYPE boxoffice.queue_entry_state AS ENUM ('waiting', 'active', 'used', 'left', 'expired');
 
 CREATE TABLE boxoffice.queues (
   performance_id        bigint PRIMARY KEY REFERENCES boxoffice.performances,
@@ -67,7 +67,7 @@ CREATE TABLE boxoffice.queue_entries (
   UNIQUE (performance_id, line),
   CONSTRAINT admitted_has_stay CHECK ((admitted_at IS NULL) = (active_until IS NULL)),
   CONSTRAINT active_was_admitted CHECK (state <> 'active' OR (admitted_at IS NOT NULL AND line IS NOT NULL)),
-  CONSTRAINT ended_has_ended_at CHECK ((state IN ('used', 'left')) = (ended_at IS NOT NULL))
+  CONSTRAINT ended_has_ended_at CHECK ((state IN ('used', 'left', 'expired')) = (ended_at IS NOT NULL))
 );
 CREATE INDEX queue_entries_waiting ON boxoffice.queue_entries (performance_id, line) WHERE state = 'waiting';
 CREATE INDEX queue_entries_unnumbered ON boxoffice.queue_entries (performance_id, id) WHERE state = 'waiting' AND line IS NULL;
@@ -169,6 +169,12 @@ BEGIN
        AND NOT EXISTS (SELECT FROM seat_claims cl JOIN reservations r ON r.id = cl.reservation_id
                         WHERE cl.seat_id = s.id AND r.status = 'confirmed'));
 
+  -- stays that ran out end here. The UPDATE waits for a hold extending one of
+  -- them right now and sees its new end: a stay is either extended or freed,
+  -- never both (counting alone would free a slot a hold is keeping).
+  UPDATE queue_entries x SET state = 'expired', ended_at = x.active_until
+   WHERE x.performance_id = q.performance_id AND x.state = 'active' AND x.active_until <= v_now;
+
   IF NOT q.sold_out AND p.status = 'scheduled' AND v_now < p.sales_closes_at THEN
     v_free := q.max_active - (SELECT count(*) FROM queue_entries x
                                WHERE x.performance_id = q.performance_id AND x.state = 'active' AND x.active_until > v_now);
@@ -178,6 +184,7 @@ BEGIN
                                                             AND x.admitted_at > v_now - interval '1 minute'));
     END IF;
     IF v_free > 0 THEN
+      v_now := clock_timestamp();  -- the moment of admission: after the slots were seen free
       WITH next AS (
         SELECT x.id FROM queue_entries x
          WHERE x.performance_id = q.performance_id AND x.state = 'waiting' AND x.line IS NOT NULL
