@@ -83,11 +83,17 @@ json operation(const Route& r) {
   for (std::sregex_iterator it(path.begin(), path.end(), name), end; it != end; ++it)
     params.push_back({{"name", (*it)[1].str()}, {"in", "path"}, {"required", true},
                       {"schema", {{"type", "integer"}, {"format", "int64"}}}});
-  for (Input in : r.inputs)
+  for (Input in : r.inputs) {
     if (in == Input::hold_token)
       params.push_back({{"name", "X-Hold-Token"}, {"in", "header"}, {"required", false},
                         {"description", "the hold_token of a guest's hold (instead of a user token)"},
                         {"schema", {{"type", "string"}}}});
+    if (in == Input::queue_token)
+      params.push_back({{"name", "X-Queue-Token"}, {"in", "header"}, {"required", true},
+                        {"description", "the token of your waiting room entry, from POST /v1/performances/{performance_id}/queue "
+                                        "(without it, or with another user's, the answer is 404 TK024)"},
+                        {"schema", {{"type", "string"}}}});
+  }
   params.push_back({{"$ref", "#/components/parameters/X-Request-Id"}});
   op["parameters"] = params;
   if (r.body_schema) {
@@ -103,9 +109,12 @@ json operation(const Route& r) {
     case Access::admin: op["security"] = json::array({{{"bearer", json::array()}}}); break;
   }
   const char* media = r.kind == Kind::metrics ? "text/plain" : "application/json";
+  json success_headers = {{"X-Request-Id", header_ref("X-Request-Id")}};
+  // server.cpp: a queue ticket's poll_after_seconds, when not null, is also Retry-After.
+  if (std::string(r.answer) == "QueueTicket") success_headers["Retry-After"] = header_ref("Retry-After");
   json responses = {{std::to_string(r.success_status),
                      {{"description", reason_phrase(r.success_status)},
-                      {"headers", {{"X-Request-Id", header_ref("X-Request-Id")}}},
+                      {"headers", success_headers},
                       {"content", {{media, {{"schema", answer_schema(r.answer)}}}}}}}};
   for (const auto& [status, codes] : error_answers(r)) responses[std::to_string(status)] = problem_response(status, codes);
   op["responses"] = responses;
@@ -163,6 +172,7 @@ json openapi_json() {
         {{"name", "accounts"}, {"description", "Buyer accounts and access tokens."}},
         {{"name", "browse"}, {"description", "What is on sale: concerts, performances, seat maps."}},
         {{"name", "reservations"}, {"description", "Holds, confirmation, release, cancellation and look-ups."}},
+        {{"name", "queue"}, {"description", "The waiting room of a performance that sells through one."}},
         {{"name", "admin"}, {"description", "The catalog and operations; admin tokens only."}}}},
       {"paths", paths},
       {"components", components()},

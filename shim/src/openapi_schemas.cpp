@@ -155,6 +155,47 @@ json openapi_schemas() {
     "role": {"type": "string", "enum": ["buyer", "admin"]}
   })"));
 
+  // boxoffice.queue_ticket (extension/sql/waiting_room.sql), as to_jsonb writes it.
+  s["QueueTicket"] = closed_object(
+      "A waiting room entry as its owner sees it: what entering, polling and leaving answer.", json::parse(R"({
+    "token": {"type": "string", "pattern": "^q[0-9]{1,18}[.][0-9a-f]{64}$",
+              "description": "send it as X-Queue-Token to poll or leave; entering again returns the same one"},
+    "performance_id": {"type": "integer", "format": "int64", "minimum": 1},
+    "state": {"type": "string", "enum": ["waiting", "active", "used", "left", "expired", "sold_out"],
+              "description": "active: hold seats now, until active_until; used: a sale used the turn"},
+    "position": {"type": "integer", "format": "int64", "minimum": 0, "nullable": true,
+                 "description": "1 = next in line; null unless waiting, and in the pre-queue until its draw"},
+    "estimated_wait_seconds": {"type": "integer", "minimum": 0, "nullable": true, "description": "null unless waiting"},
+    "active_until": {"type": "string", "format": "date-time", "nullable": true,
+                     "description": "when the turn ends (a hold extends it to the hold's expiry); null unless active"},
+    "poll_after_seconds": {"type": "integer", "minimum": 1, "nullable": true,
+                           "description": "ask again no sooner than this (also sent as Retry-After); null when nothing more changes by waiting"}
+  })"));
+  // boxoffice.queue_info(): the settings (all but performance_id and enabled
+  // only when the performance has a queue), its size and its draw.
+  s["QueueInfo"] = {
+      {"type", "object"},
+      {"description", "A waiting room as anyone may see it; a performance without one answers performance_id, "
+                      "enabled false and nulls."},
+      {"required", {"performance_id", "enabled", "seed", "waiting", "active"}},
+      {"additionalProperties", false},
+      {"properties", json::parse(R"({
+    "performance_id": {"type": "integer", "format": "int64", "minimum": 1},
+    "enabled": {"type": "boolean"},
+    "max_active": {"type": "integer", "minimum": 1},
+    "admissions_per_minute": {"type": "integer", "minimum": 1, "nullable": true},
+    "active_stay_seconds": {"type": "integer", "minimum": 1},
+    "prequeue_lead_seconds": {"type": "integer", "minimum": 0},
+    "prequeue_opens_at": {"type": "string", "format": "date-time"},
+    "sales_opens_at": {"type": "string", "format": "date-time"},
+    "seed_commitment": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "sha256 of the seed, hex"},
+    "opened_at": {"type": "string", "format": "date-time", "nullable": true, "description": "when the pre-queue was drawn"},
+    "seed": {"type": "string", "pattern": "^[0-9a-f]{64}$", "nullable": true,
+             "description": "the draw's seed, hex, once sales opened"},
+    "waiting": {"type": "integer", "minimum": 0, "nullable": true},
+    "active": {"type": "integer", "minimum": 0, "nullable": true}
+  })")}};
+
   // problem.cpp, problem_json(): RFC 9457 application/problem+json.
   s["Problem"] = {
       {"type", "object"},

@@ -29,6 +29,8 @@ const struct {
     {"body_too_large", "the body is larger than the server takes (--max-body-bytes)"},
     {"unsupported_media_type", "the body is not sent as application/json"},
     {"too_many_attempts", "this client address has used its attempts per minute at this route; wait Retry-After seconds"},
+    {"poll_too_soon", "this token's user polled the waiting room sooner than the last answer's poll_after_seconds "
+                      "said; the database was not asked. Wait Retry-After seconds"},
     {"database_busy", "no database connection was free in time; retry after Retry-After seconds"},
     {"database_unavailable", "the database does not answer, or the connection failed (after a write, look the result "
                              "up before repeating it)"},
@@ -70,6 +72,7 @@ std::map<int, std::set<std::string>> error_answers(const Route& r) {
   // error handler answers what it cannot read.
   if (method == "POST" || method == "DELETE") add(413, "body_too_large");
   if (runs_sql && r.checks_secret) add(429, "too_many_attempts");
+  if (runs_sql && r.paces_polls) add(429, "poll_too_soon");
   if (body) {
     add(415, "unsupported_media_type");
     add(400, "malformed_json");

@@ -77,7 +77,7 @@ const std::vector<Route> kRoutes = {
                        "items": {"type": "integer", "format": "int64"},
                        "description": "seat ids from the seat map; all of them are held, or none"}}})",
      R"({"seat_ids": [5, 6]})",
-     {tk::performance_not_found, tk::performance_not_on_sale, tk::seats_unavailable, tk::seats_not_in_performance, tk::no_seats_requested, tk::duplicate_seats, tk::too_many_seats, tk::customer_limit_reached, tk::invalid_argument, tk::user_not_found}},
+     {tk::performance_not_found, tk::performance_not_on_sale, tk::seats_unavailable, tk::seats_not_in_performance, tk::no_seats_requested, tk::duplicate_seats, tk::too_many_seats, tk::customer_limit_reached, tk::invalid_argument, tk::user_not_found, tk::queue_turn_required}},
     {"GET", "/v1/reservations", "my_reservations", "reservations", "The token user's reservations, newest first.",
      Access::user, Kind::sql, 200, "Booking[]",
      "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.my_reservations() b", {}, nullptr,
@@ -115,6 +115,28 @@ const std::vector<Route> kRoutes = {
           "phone": {"type": "string", "description": "the buyer_phone given at confirmation"},
           "pin": {"type": "string", "pattern": "^[0-9]{4}$", "description": "the guest_pin given at confirmation"}}})",
      R"({"phone": "010-1234-5678", "pin": "0427"})", {tk::no_matching_reservation, tk::invalid_phone, tk::invalid_pin, tk::guest_lookup_locked}, true},
+
+    // --- waiting room -------------------------------------------------------
+    {"POST", "/v1/performances/{performance_id}/queue", "enter_queue", "queue",
+     "Enter the waiting room of a performance. Entering again returns the same entry and token. Poll GET /v1/queue "
+     "with the token (X-Queue-Token) no sooner than poll_after_seconds (also sent as Retry-After).",
+     Access::user, Kind::sql, 200, "QueueTicket", "SELECT to_jsonb(q) FROM boxoffice.enter_queue($1::bigint) q",
+     {I::path_id}, nullptr, nullptr,
+     {tk::performance_not_found, tk::performance_not_on_sale, tk::queue_not_enabled, tk::queue_not_open, tk::login_required, tk::user_not_found}},
+    {"GET", "/v1/performances/{performance_id}/queue", "queue_info", "queue",
+     "A waiting room as anyone may see it: settings, people waiting and active, the seed's commitment and, once sales "
+     "open, the seed.",
+     Access::anyone, Kind::sql, 200, "QueueInfo", "SELECT boxoffice.queue_info($1::bigint)", {I::path_id}, nullptr,
+     nullptr, {tk::performance_not_found}},
+    {"GET", "/v1/queue", "queue_status", "queue",
+     "Where the entry of X-Queue-Token stands: waiting (position, estimated wait), active (until when), used, left, "
+     "expired or sold_out. Polling sooner than the last answer's poll_after_seconds is refused with 429.",
+     Access::user, Kind::sql, 200, "QueueTicket", "SELECT to_jsonb(q) FROM boxoffice.queue_status($1) q",
+     {I::queue_token}, nullptr, nullptr, {tk::queue_entry_not_found}, false, true},
+    {"DELETE", "/v1/queue", "leave_queue", "queue",
+     "Leave the waiting room; an active turn goes to the next in line at once. Leaving again changes nothing.",
+     Access::user, Kind::sql, 200, "QueueTicket", "SELECT to_jsonb(q) FROM boxoffice.leave_queue($1) q",
+     {I::queue_token}, nullptr, nullptr, {tk::queue_entry_not_found}},
 
     // --- catalog (admin) ------------------------------------------------------
     {"POST", "/v1/admin/venues", "create_venue", "admin", "Create a venue from sections x rows x seats per row.",

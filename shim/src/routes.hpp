@@ -22,6 +22,7 @@ enum class Input {
   body,        // the whole JSON body (a JSON object; "{}" when empty)
   hold_token,  // the X-Hold-Token header, or NULL
   client,      // the client's address (client_address.hpp): the guest key of a hold
+  queue_token, // the X-Queue-Token header (a waiting room entry), or NULL
 };
 
 // What the server does besides running SQL.
@@ -50,6 +51,9 @@ struct Route {
   // shim itself may answer follows from access, kind, inputs and method (route_errors.cpp).
   std::vector<const char*> refusals;
   bool checks_secret = false;  // a password or PIN: attempts are rationed per client
+  // A poll of the waiting room: a caller who asks again sooner than the last
+  // answer's poll_after_seconds said gets 429 from the shim (poll_limiter.hpp).
+  bool paces_polls = false;
 };
 
 const std::vector<Route>& routes();

@@ -205,8 +205,9 @@ std::vector<std::optional<std::string>> route_parameters(const Route& route, con
       case Input::path_id: params.emplace_back(path_id); break;
       case Input::body: params.emplace_back(body); break;
       case Input::client: params.emplace_back(client); break;
-      case Input::hold_token: {
-        std::string token = req.get_header_value("X-Hold-Token");
+      case Input::hold_token:
+      case Input::queue_token: {
+        std::string token = req.get_header_value(in == Input::hold_token ? "X-Hold-Token" : "X-Queue-Token");
         params.push_back(token.empty() ? std::nullopt : std::optional<std::string>(token));
         break;
       }
@@ -397,12 +398,43 @@ Outcome HttpServer::answer_route(const httplib::Request& req, const Route& route
   if (auto* stop = std::get_if<Outcome>(&read)) return *stop;
   const std::string& body = std::get<std::string>(read);
 
+  std::string poll_key = poll_key_of(caller.claims, req.get_header_value("X-Queue-Token"));
+  if (std::optional<Outcome> stop = pace_polls(route, poll_key)) return *stop;
+
   std::optional<QueryResult> result =
       pool_.execute(database_role(route.access), caller.claims.dump(), route.operation_id,
                     route_parameters(route, req, path_id, body, client));
   if (std::optional<Outcome> stop = database_problem(result, route, request_id)) return *stop;
   if (route.kind == Kind::login) return issue_token(result->value, settings_);
-  return {route.success_status, result->value};
+  Outcome out{route.success_status, result->value};
+  if (std::string(route.answer) == "QueueTicket") {
+    // The ticket says when to ask again: as Retry-After, and as the earliest
+    // poll this caller's token is answered at (its own token: the answer's).
+    json ticket = json::parse(result->value, nullptr, false);
+    int poll_after = 0;
+    if (ticket.is_object() && ticket.contains("poll_after_seconds") && ticket["poll_after_seconds"].is_number_integer())
+      poll_after = ticket["poll_after_seconds"].get<int>();
+    if (poll_after > 0) out.headers.emplace_back("Retry-After", std::to_string(poll_after));
+    if (ticket.is_object() && ticket.contains("token") && ticket["token"].is_string())
+      queue_polls_.told(poll_key_of(caller.claims, ticket["token"].get<std::string>()), poll_after);
+  }
+  return out;
+}
+
+// The poll limiter's key: the token's user and the queue token.
+std::string HttpServer::poll_key_of(const json& claims, const std::string& queue_token) {
+  std::string sub = claims.contains("sub") && claims["sub"].is_string() ? claims["sub"].get<std::string>() : "";
+  return sub + "\n" + queue_token;
+}
+
+// A poll sooner than the last answer said: 429, and the database never hears of it.
+std::optional<Outcome> HttpServer::pace_polls(const Route& route, const std::string& key) {
+  int retry_after = 0;
+  if (!route.paces_polls || queue_polls_.allow(key, &retry_after)) return std::nullopt;
+  return with_header(problem(429, "poll_too_soon", "polled too soon",
+                             "The last answer said to ask again after poll_after_seconds.",
+                             "Wait " + std::to_string(retry_after) + " seconds."),
+                     "Retry-After", std::to_string(retry_after));
 }
 
 // The routes the shim answers itself; nullopt for a route the database answers.

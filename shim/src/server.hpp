@@ -6,7 +6,10 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "metrics.hpp"
+#include "poll_limiter.hpp"
 #include "pool.hpp"
 #include "rate_limit.hpp"
 #include "settings.hpp"
@@ -43,6 +46,8 @@ class HttpServer {
                        const std::string& request_id);
   std::optional<Outcome> serve_own_route(Kind kind);
   std::optional<Outcome> ration_secret_attempts(const Route& route, const std::string& client);
+  std::optional<Outcome> pace_polls(const Route& route, const std::string& key);
+  static std::string poll_key_of(const nlohmann::json& claims, const std::string& queue_token);
   const Settings& settings_;
   Pool& pool_;
   Metrics& metrics_;
@@ -50,6 +55,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   int listen_socket_ = -1;
   RateLimiter secret_attempts_;
+  PollLimiter queue_polls_;
 };
 
 // The prepared statements the pool needs: one per SQL route.

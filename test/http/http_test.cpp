@@ -725,6 +725,72 @@ TEST_F(HttpTest, GuestLookupAttemptsAreRationed) {
   EXPECT_EQ(api.post("/v1/login", {{"email", "nobody@example.com"}, {"password", "whatever-pass"}}).status, 401);
 }
 
+// The waiting room: one active turn at a time (max_active 1), tokens, polls
+// paced by poll_after_seconds (429 from the shim when too soon), the gate on holds.
+TEST_F(HttpTest, WaitingRoomAdmitsInTurnAndPacesPolls) {
+  Stage s = make_stage(api, admin_);
+  ASSERT_EQ(psql("SELECT boxoffice.set_queue(" + std::to_string(s.performance) + ", max_active => 1)"), 0);
+  std::string queue = "/v1/performances/" + std::to_string(s.performance) + "/queue";
+  auto with = [](const std::string& token, const std::string& queue_token) {
+    httplib::Headers h = Api::auth(token);
+    if (!queue_token.empty()) h.emplace("X-Queue-Token", queue_token);
+    return h;
+  };
+  std::string first = register_and_login(api), second = register_and_login(api);
+
+  Reply info = api.get(queue);
+  EXPECT_EQ(info.status, 200) << info.text;
+  EXPECT_EQ(info.body.value("enabled", false), true);
+  EXPECT_EQ(info.body.value("max_active", 0), 1);
+
+  Reply a = api.post(queue, json::object(), first);
+  ASSERT_EQ(a.status, 200) << a.text;
+  EXPECT_EQ(a.body.value("state", ""), "active");
+  EXPECT_TRUE(a.body.at("poll_after_seconds").is_null());
+  EXPECT_EQ(a.header("Retry-After"), "");
+  Reply again = api.post(queue, json::object(), first);
+  ASSERT_EQ(again.status, 200) << again.text;
+  EXPECT_EQ(again.body.value("token", ""), a.body.value("token", "x"));
+  EXPECT_EQ(again.body.value("state", ""), "active");
+  std::string token_a = a.body.value("token", "");
+
+  Reply b = api.post(queue, json::object(), second);
+  ASSERT_EQ(b.status, 200) << b.text;
+  EXPECT_EQ(b.body.value("state", ""), "waiting");
+  EXPECT_EQ(b.body.value("position", int64_t{0}), 1);
+  ASSERT_TRUE(b.body.at("poll_after_seconds").is_number_integer()) << b.text;
+  EXPECT_EQ(b.header("Retry-After"), std::to_string(b.body.at("poll_after_seconds").get<int>()));
+  std::string token_b = b.body.value("token", "");
+
+  // asked again at once: the shim answers, the database is not asked
+  Reply soon = api.call("GET", "/v1/queue", "", with(second, token_b));
+  EXPECT_EQ(soon.status, 429) << soon.text;
+  EXPECT_EQ(soon.body.value("code", ""), "poll_too_soon");
+  EXPECT_GE(std::atoi(soon.header("Retry-After").c_str()), 1);
+
+  Reply foreign = api.call("GET", "/v1/queue", "", with(second, token_a));
+  EXPECT_EQ(foreign.status, 404) << foreign.text;
+  EXPECT_EQ(foreign.body.value("code", ""), "TK024");
+  EXPECT_EQ(api.call("GET", "/v1/queue", "", with("", token_b)).status, 401);
+  EXPECT_EQ(api.post(queue, json::object()).status, 401);
+
+  Reply gated = api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}}, second);
+  EXPECT_EQ(gated.status, 403) << gated.text;
+  EXPECT_EQ(gated.body.value("code", ""), "TK025");
+
+  Reply left = api.call("DELETE", "/v1/queue", "", with(first, token_a));
+  EXPECT_EQ(left.status, 200) << left.text;
+  EXPECT_EQ(left.body.value("state", ""), "left");
+
+  std::this_thread::sleep_for(std::chrono::seconds(std::atoi(b.header("Retry-After").c_str())));
+  Reply turn = api.call("GET", "/v1/queue", "", with(second, token_b));
+  EXPECT_EQ(turn.status, 200) << turn.text;
+  EXPECT_EQ(turn.body.value("state", ""), "active");
+  EXPECT_TRUE(turn.body.at("active_until").is_string());
+  Reply held = api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}}, second);
+  EXPECT_EQ(held.status, 201) << held.text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

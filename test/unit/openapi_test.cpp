@@ -126,6 +126,7 @@ TEST(Openapi, TheShimsOwnAnswers) {
     EXPECT_EQ(op["responses"].contains("504"), runs_sql) << r.operation_id;
     EXPECT_EQ(op["responses"].contains("503"), runs_sql || r.kind == shim::Kind::readyz) << r.operation_id;
     EXPECT_EQ(codes(op, 429).count("too_many_attempts"), r.checks_secret ? 1u : 0u) << r.operation_id;
+    EXPECT_EQ(codes(op, 429).count("poll_too_soon"), r.paces_polls ? 1u : 0u) << r.operation_id;
     bool has_body = r.body_schema != nullptr;
     EXPECT_EQ(op.contains("requestBody"), has_body) << r.operation_id;
     EXPECT_EQ(codes(op, 415), has_body ? std::set<std::string>{"unsupported_media_type"} : std::set<std::string>{})
@@ -146,6 +147,10 @@ TEST(Openapi, TheDatabasesRefusals) {
   EXPECT_EQ(codes(confirm, 422), (std::set<std::string>{"TK013", "TK014", "TK017", "TK021"}));
   EXPECT_EQ(codes(operation(route("hold")), 409), (std::set<std::string>{"TK002", "TK003", "TK008"}));
   EXPECT_EQ(codes(operation(route("guest_lookup")), 429), (std::set<std::string>{"TK022", "too_many_attempts"}));
+  EXPECT_EQ(codes(operation(route("queue_status")), 429), (std::set<std::string>{"poll_too_soon"}));
+  EXPECT_EQ(codes(operation(route("queue_status")), 404), (std::set<std::string>{"TK024"}));
+  EXPECT_EQ(codes(operation(route("hold")), 403), (std::set<std::string>{"TK025"}));
+  EXPECT_EQ(codes(operation(route("enter_queue")), 409), (std::set<std::string>{"TK002", "TK026", "TK028"}));
   EXPECT_EQ(codes(operation(route("check_invariants")), 403), (std::set<std::string>{"42501", "admin_required"}));
   EXPECT_FALSE(operation(route("get_reservation"))["responses"].contains("410"));
   for (const shim::Route& r : shim::routes())
