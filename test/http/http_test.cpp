@@ -743,6 +743,8 @@ TEST_F(HttpTest, WaitingRoomAdmitsInTurnAndPacesPolls) {
   EXPECT_EQ(info.body.value("enabled", false), true);
   EXPECT_EQ(info.body.value("max_active", 0), 1);
 
+  // set_queue advanced the line just now; the next advance comes after boxoffice.queue_pause (100 ms)
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
   Reply a = api.post(queue, json::object(), first);
   ASSERT_EQ(a.status, 200) << a.text;
   EXPECT_EQ(a.body.value("state", ""), "active");
