@@ -30,6 +30,18 @@ SELECT section, row_number, seat_number, tier, price, status FROM boxoffice.seat
 SELECT status, count(*) FROM boxoffice.seat_map(t.id('p1')) GROUP BY status ORDER BY status;
 SELECT boxoffice.seat_map(999999);
 \echo :LAST_ERROR_SQLSTATE
+-- the same map in two parts, for caches: the layout is the map without the
+-- statuses, and the statuses name exactly the seats the map calls held and sold
+SELECT boxoffice.seat_layout(t.id('p1')) = (SELECT jsonb_agg(to_jsonb(s) - 'status' ORDER BY s.seat_id)
+                                             FROM boxoffice.seat_map(t.id('p1')) s) AS layout_is_the_map;
+SELECT boxoffice.seat_statuses(t.id('p1')) = (SELECT jsonb_build_object(
+         'held', (SELECT jsonb_agg(seat_id ORDER BY seat_id) FROM boxoffice.seat_map(t.id('p1')) WHERE status = 'held'),
+         'sold', (SELECT jsonb_agg(seat_id ORDER BY seat_id) FROM boxoffice.seat_map(t.id('p1')) WHERE status = 'sold')))
+       AS statuses_are_the_map;
+SELECT boxoffice.seat_layout(999999);
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.seat_statuses(t.id('p_draft'));
+\echo :LAST_ERROR_SQLSTATE
 
 -- my reservations: newest first, only mine
 SELECT status, total_amount, jsonb_array_length(seats) AS seats, reservation_number IS NOT NULL AS has_number

@@ -184,8 +184,8 @@ CREATE FUNCTION boxoffice.seat_layout(performance_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 BEGIN
   PERFORM _visible_performance(performance_id);
-  RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('seat_id', s.id, 'section', s.section, 'row', s.row_number,
-                                                       'number', s.seat_number, 'tier', t.label, 'price', s.price)
+  RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('seat_id', s.id, 'section', s.section, 'row_number', s.row_number,
+                                                       'seat_number', s.seat_number, 'tier', t.label, 'price', s.price)
                                     ORDER BY s.id), '[]')
             FROM seats s JOIN price_tiers t ON t.id = s.tier_id WHERE s.performance_id = seat_layout.performance_id);
 END $$;
