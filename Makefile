@@ -1,7 +1,8 @@
 # boxoffice: PGXS build of the extension, plus the two entry points of the README.
 #   make run    build, install, start a local PostgreSQL with pg_cron and demo data
 #   make test   build, install, run every test (pg_regress, isolation, pgTAP, stress)
-#   make bench  benchmarks: SQL against the seed-style baseline, HTTP against direct libpq
+#   make bench  benchmarks: SQL against the seed-style baseline, the waiting room against
+#               pgbench -N/-S, HTTP against direct libpq
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
@@ -75,5 +76,6 @@ test: deps
 	bash scripts/test.sh
 bench: deps
 	bash bench/run.sh
+	bash bench/queue/run.sh
 	bash bench/http/run.sh
 	bash bench/quiet-logs.sh
