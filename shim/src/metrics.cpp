@@ -66,7 +66,7 @@ void Metrics::end_request() {
   --in_flight_;
 }
 
-std::string Metrics::render(const Pool::Stats& pool) const {
+std::string Metrics::render(const Pool::Stats& pool, uint64_t seat_map_refreshes) const {
   std::ostringstream out;
   std::lock_guard<std::mutex> lock(mutex_);
 
@@ -118,6 +118,9 @@ std::string Metrics::render(const Pool::Stats& pool) const {
     header(out, name.c_str(), "counter", counter_help[i]);
     out << name << ' ' << counters[i].second << '\n';
   }
+  header(out, "boxoffice_http_seat_map_refreshes_total", "counter",
+         "Seat statuses read from the database for the seat map cache.");
+  out << "boxoffice_http_seat_map_refreshes_total " << seat_map_refreshes << '\n';
   return out.str();
 }
 

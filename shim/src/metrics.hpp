@@ -24,7 +24,8 @@ class Metrics {
   // boxoffice_db_pool_{size,open,in_use,waiting} gauges and
   // boxoffice_db_pool_{acquired,timeouts,connects,connection_errors}_total counters from `pool`,
   // each with # HELP and # TYPE lines.
-  std::string render(const Pool::Stats& pool) const;
+  // boxoffice_http_seat_map_refreshes_total counter (seat_map_cache.hpp).
+  std::string render(const Pool::Stats& pool, uint64_t seat_map_refreshes = 0) const;
   void begin_request();
   void end_request();
 

@@ -94,6 +94,10 @@ json operation(const Route& r) {
                                         "(without it, or with another user's, the answer is 404 TK024)"},
                         {"schema", {{"type", "string"}}}});
   }
+  if (r.cached != Cached::no)
+    params.push_back({{"name", "If-None-Match"}, {"in", "header"}, {"required", false},
+                      {"description", "the ETag of the copy you have: 304 while it is current"},
+                      {"schema", {{"type", "string"}}}});
   params.push_back({{"$ref", "#/components/parameters/X-Request-Id"}});
   op["parameters"] = params;
   if (r.body_schema) {
@@ -116,6 +120,13 @@ json operation(const Route& r) {
                      {{"description", reason_phrase(r.success_status)},
                       {"headers", success_headers},
                       {"content", {{media, {{"schema", answer_schema(r.answer)}}}}}}}};
+  if (r.cached != Cached::no) {
+    // server.cpp serve_seat_map: the cache's copy, at most --seat-map-max-age-ms old
+    json cache_headers = {{"X-Request-Id", header_ref("X-Request-Id")}, {"ETag", header_ref("ETag")},
+                          {"Cache-Control", header_ref("Cache-Control")}};
+    responses[std::to_string(r.success_status)]["headers"] = cache_headers;
+    responses["304"] = {{"description", "Not Modified: the If-None-Match ETag is current"}, {"headers", cache_headers}};
+  }
   for (const auto& [status, codes] : error_answers(r)) responses[std::to_string(status)] = problem_response(status, codes);
   op["responses"] = responses;
   return op;
@@ -143,6 +154,13 @@ json components() {
         {"Retry-After",
          {{"description", "seconds to wait before trying again"},
           {"schema", {{"type", "integer"}, {"minimum", 1}}}}},
+        {"ETag",
+         {{"description", "the answer's version: send it back as If-None-Match"},
+          {"required", true},
+          {"schema", {{"type", "string"}}}}},
+        {"Cache-Control",
+         {{"description", "no-cache: keep the answer, and revalidate it with If-None-Match"},
+          {"schema", {{"type", "string"}}}}},
         {"WWW-Authenticate",
          {{"description", "Bearer, with error=\"invalid_token\" for a token that was refused"},
           {"schema", {{"type", "string"}}}}}}},

@@ -102,6 +102,22 @@ json openapi_schemas() {
     "status": {"type": "string", "enum": ["available", "held", "sold"]}
   })"));
 
+  // boxoffice.seat_layout(): a seat of the map without its status.
+  s["SeatPlace"] = closed_object("One seat of a performance's layout: what never changes.", json::parse(R"({
+    "seat_id": {"type": "integer", "format": "int64", "minimum": 1},
+    "section": {"type": "string"},
+    "row_number": {"type": "integer", "minimum": 1},
+    "seat_number": {"type": "integer", "minimum": 1},
+    "tier": {"type": "string"},
+    "price": {"type": "integer", "format": "int64", "minimum": 0}
+  })"));
+  // boxoffice.seat_statuses().
+  s["SeatStatuses"] = closed_object("The seats held and sold at this instant; every other seat is available.",
+                                    json::parse(R"({
+    "held": {"type": "array", "items": {"type": "integer", "format": "int64"}, "description": "seat ids, ascending"},
+    "sold": {"type": "array", "items": {"type": "integer", "format": "int64"}, "description": "seat ids, ascending"}
+  })"));
+
   // boxoffice.concert_listing, with _performance_summaries.
   s["ConcertListing"] = closed_object("A published concert with its visible performances.", json::parse(R"({
     "concert_id": {"type": "integer", "format": "int64", "minimum": 1},

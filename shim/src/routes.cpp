@@ -54,10 +54,21 @@ const std::vector<Route> kRoutes = {
     {"GET", "/v1/performances/{performance_id}", "get_performance", "browse",
      "A performance with its rules, seat counts and availability per price tier.", Access::anyone, Kind::sql, 200,
      "Performance", "SELECT boxoffice.performance($1::bigint)", {I::path_id}, nullptr, nullptr, {tk::performance_not_found}},
+    // The seat map and its two parts are answered from the shim's cache: at
+    // most --seat-map-max-age-ms old, with an ETag (If-None-Match: 304).
     {"GET", "/v1/performances/{performance_id}/seats", "seat_map", "browse",
-     "Every seat with section, row, number, tier, price and status (available, held, sold).", Access::anyone, Kind::sql, 200,
+     "Every seat with section, row, number, tier, price and status (available, held, sold), "
+     "at most a fraction of a second old (the shim's --seat-map-max-age-ms).", Access::anyone, Kind::sql, 200,
      "Seat[]", "SELECT coalesce(jsonb_agg(to_jsonb(s)), '[]') FROM boxoffice.seat_map($1::bigint) s", {I::path_id},
-     nullptr, nullptr, {tk::performance_not_found}},
+     nullptr, nullptr, {tk::performance_not_found}, false, false, Cached::seat_map},
+    {"GET", "/v1/performances/{performance_id}/seat-layout", "seat_layout", "browse",
+     "The part of the seat map that never changes: every seat with section, row, number, tier and price.",
+     Access::anyone, Kind::sql, 200, "SeatPlace[]", "SELECT boxoffice.seat_layout($1::bigint)", {I::path_id},
+     nullptr, nullptr, {tk::performance_not_found}, false, false, Cached::seat_layout},
+    {"GET", "/v1/performances/{performance_id}/seat-status", "seat_status", "browse",
+     "The part of the seat map that changes: the ids of the seats held and sold (every other seat is available).",
+     Access::anyone, Kind::sql, 200, "SeatStatuses", "SELECT boxoffice.seat_statuses($1::bigint)", {I::path_id},
+     nullptr, nullptr, {tk::performance_not_found}, false, false, Cached::seat_statuses},
 
     // --- holds and reservations ---------------------------------------------
     {"POST", "/v1/performances/{performance_id}/holds", "hold", "reservations",

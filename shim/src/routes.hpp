@@ -32,6 +32,10 @@ enum class Kind {
   healthz, readyz, metrics, openapi,  // served by the shim itself
 };
 
+// Answers that are the same for every caller and that a crowd asks for: the
+// shim serves them from its seat map cache (seat_map_cache.hpp), with an ETag.
+enum class Cached { no, seat_map, seat_layout, seat_statuses };
+
 struct Route {
   const char* method;        // GET, POST, DELETE
   const char* path;          // OpenAPI template, e.g. /v1/performances/{performance_id}/seats
@@ -54,6 +58,9 @@ struct Route {
   // A poll of the waiting room: a caller who asks again sooner than the last
   // answer's poll_after_seconds said gets 429 from the shim (poll_limiter.hpp).
   bool paces_polls = false;
+  // Served from the seat map cache; `sql` is then the uncached answer (the
+  // direct client of bench/http runs it) or the part the cache fetches.
+  Cached cached = Cached::no;
 };
 
 const std::vector<Route>& routes();

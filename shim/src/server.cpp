@@ -297,7 +297,13 @@ std::vector<Statement> route_statements() {
 
 HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
     : settings_(settings), pool_(pool), metrics_(metrics), openapi_(openapi_document()),
-      server_(std::make_unique<httplib::Server>()), secret_attempts_(settings.secret_attempts_per_minute) {
+      server_(std::make_unique<httplib::Server>()), secret_attempts_(settings.secret_attempts_per_minute),
+      seat_maps_(std::chrono::milliseconds(settings.seat_map_max_age_ms),
+                 [this](const std::string& part, const std::string& performance_id) {
+                   // the same for every caller: asked as an anonymous buyer
+                   return pool_.execute(database_role(Access::anyone), "{}",
+                                        part == "layout" ? "seat_layout" : "seat_status", {performance_id});
+                 }) {
   int threads = settings_.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_payload_max_length(settings_.max_body_bytes);
@@ -367,7 +373,7 @@ void HttpServer::handle(const httplib::Request& req, httplib::Response& res) {
   res.status = out.status;
   for (const auto& [name, value] : out.headers) res.set_header(name, value);
   res.set_header("X-Request-Id", request_id);
-  if (req.method != "HEAD") res.set_content(out.body, out.content_type.c_str());
+  if (req.method != "HEAD" && out.status != 304) res.set_content(out.body, out.content_type.c_str());
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   metrics_.observe(req.method, out.route, out.status, seconds);
   log_line({{"time", utc_now()}, {"request_id", request_id}, {"method", req.method}, {"route", out.route},
@@ -391,6 +397,7 @@ Outcome HttpServer::answer_route(const httplib::Request& req, const Route& route
   if (auto* stop = std::get_if<Outcome>(&authenticated)) return *stop;
   const Caller& caller = std::get<Caller>(authenticated);
   if (std::optional<Outcome> own = serve_own_route(route.kind)) return *own;
+  if (route.cached != Cached::no) return serve_seat_map(req, route, path_id, request_id);
 
   std::string client = client_of(req, settings_.trusted_proxies);
   if (std::optional<Outcome> stop = ration_secret_attempts(route, client)) return *stop;
@@ -437,6 +444,27 @@ std::optional<Outcome> HttpServer::pace_polls(const Route& route, const std::str
                      "Retry-After", std::to_string(retry_after));
 }
 
+// The seat map or one of its parts, from the cache; 304 when the client's copy is current.
+Outcome HttpServer::serve_seat_map(const httplib::Request& req, const Route& route, const std::string& performance_id,
+                                   const std::string& request_id) {
+  SeatMapCache::Answer answer = seat_maps_.get(performance_id);
+  if (!answer.snapshot) {
+    if (std::optional<Outcome> stop = database_problem(answer.failure, route, request_id)) return *stop;
+    return logged_internal_error(500, request_id, route, {{"message", "the seat map cache answered nothing"}}, "");
+  }
+  const SeatMapCache::Snapshot& s = *answer.snapshot;
+  const std::string& body = route.cached == Cached::seat_layout ? s.layout
+                            : route.cached == Cached::seat_statuses ? s.statuses : s.seats;
+  const std::string& etag = route.cached == Cached::seat_layout ? s.layout_etag
+                            : route.cached == Cached::seat_statuses ? s.statuses_etag : s.seats_etag;
+  // no-cache: a client or proxy may keep it, and asks again with If-None-Match
+  Outcome out = etag_matches(req.get_header_value("If-None-Match"), etag) ? Outcome{304, ""}
+                                                                          : Outcome{route.success_status, body};
+  out.headers.emplace_back("ETag", etag);
+  out.headers.emplace_back("Cache-Control", "no-cache");
+  return out;
+}
+
 // The routes the shim answers itself; nullopt for a route the database answers.
 std::optional<Outcome> HttpServer::serve_own_route(Kind kind) {
   switch (kind) {
@@ -445,7 +473,7 @@ std::optional<Outcome> HttpServer::serve_own_route(Kind kind) {
       if (pool_.ping()) return Outcome{200, R"({"status":"ready"})"};
       return with_header(problem(503, "database_unavailable", "database unavailable", "The database does not answer."),
                          "Retry-After", "1");
-    case Kind::metrics: return Outcome{200, metrics_.render(pool_.stats()), "text/plain; version=0.0.4"};
+    case Kind::metrics: return Outcome{200, metrics_.render(pool_.stats(), seat_maps_.refreshes()), "text/plain; version=0.0.4"};
     case Kind::openapi: return Outcome{200, openapi_};
     case Kind::sql:
     case Kind::login: break;

@@ -12,6 +12,7 @@
 #include "poll_limiter.hpp"
 #include "pool.hpp"
 #include "rate_limit.hpp"
+#include "seat_map_cache.hpp"
 #include "settings.hpp"
 
 namespace httplib {
@@ -47,6 +48,8 @@ class HttpServer {
   std::optional<Outcome> serve_own_route(Kind kind);
   std::optional<Outcome> ration_secret_attempts(const Route& route, const std::string& client);
   std::optional<Outcome> pace_polls(const Route& route, const std::string& key);
+  Outcome serve_seat_map(const httplib::Request& req, const Route& route, const std::string& performance_id,
+                         const std::string& request_id);
   static std::string poll_key_of(const nlohmann::json& claims, const std::string& queue_token);
   const Settings& settings_;
   Pool& pool_;
@@ -56,6 +59,7 @@ class HttpServer {
   int listen_socket_ = -1;
   RateLimiter secret_attempts_;
   PollLimiter queue_polls_;
+  SeatMapCache seat_maps_;
 };
 
 // The prepared statements the pool needs: one per SQL route.

@@ -25,6 +25,8 @@ struct Settings {
   size_t max_body_bytes = 65536;          // --max-body-bytes BOXOFFICE_MAX_BODY_BYTES: else 413
   int secret_attempts_per_minute = 20;    // --secret-attempts-per-minute BOXOFFICE_SECRET_ATTEMPTS_PER_MINUTE:
                                           //   per client address, at login and guest lookup; else 429
+  int seat_map_max_age_ms = 250;          // --seat-map-max-age-ms BOXOFFICE_SEAT_MAP_MAX_AGE_MS: the seat
+                                          //   map cache's bound (seat_map_cache.hpp)
   std::string trusted_proxies_text;       // --trusted-proxies BOXOFFICE_TRUSTED_PROXIES: addresses or CIDR blocks
   TrustedProxies trusted_proxies;         //   whose X-Forwarded-For names the client (parsed from the text)
   std::string port_file;                  // --port-file      BOXOFFICE_HTTP_PORT_FILE: write the bound port there

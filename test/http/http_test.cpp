@@ -186,6 +186,19 @@ class HttpTest : public ::testing::Test {
 };
 std::string HttpTest::admin_;
 
+// The seat map after a change: the shim's cache may answer a copy up to its
+// max age old (seat_map_cache.hpp), so wait that long first.
+Reply fresh_seat_map(Api& api, const Stage& s) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(env("BOXOFFICE_TEST_SEAT_MAP_MAX_AGE_MS").c_str()) + 20));
+  return api.get("/v1/performances/" + std::to_string(s.performance) + "/seats");
+}
+
+uint64_t seat_map_refreshes(Api& api) {
+  std::string text = api.get("/metrics").text, name = "\nboxoffice_http_seat_map_refreshes_total ";
+  size_t at = text.find(name);
+  return at == std::string::npos ? 0 : std::stoull(text.substr(at + name.size()));
+}
+
 std::string holds_path(const Stage& s) { return "/v1/performances/" + std::to_string(s.performance) + "/holds"; }
 std::string reservation_path(int64_t id, const std::string& action = "") {
   return "/v1/reservations/" + std::to_string(id) + (action.empty() ? "" : "/" + action);
@@ -436,7 +449,7 @@ TEST_F(HttpTest, UserBuysAndCancels) {
   EXPECT_EQ(cancelled.status, 200);
   EXPECT_EQ(cancelled.body.value("status", ""), "cancelled");
   EXPECT_EQ(api.post(reservation_path(id, "cancel"), json::object(), token).body.value("status", ""), "cancelled");
-  Reply map = api.get("/v1/performances/" + std::to_string(s.performance) + "/seats");
+  Reply map = fresh_seat_map(api, s);
   for (const json& seat : map.body) EXPECT_EQ(seat.value("status", ""), "available");
 
   // limits and bad input map to their statuses
@@ -539,13 +552,73 @@ TEST_F(HttpTest, CatalogAdministration) {
   EXPECT_TRUE(sweep.body.contains("expired_holds"));
 }
 
+// --- the seat map under a crowd -------------------------------------------------------
+
+TEST_F(HttpTest, SeatMapIsCachedWithETagsAndNeverOlderThanItsMaxAge) {
+  Stage s = make_stage(api, admin_);
+  std::string base = "/v1/performances/" + std::to_string(s.performance);
+  Reply map = fresh_seat_map(api, s);
+  ASSERT_EQ(map.status, 200);
+  EXPECT_EQ(map.body.size(), s.seats.size());
+  std::string etag = map.header("ETag");
+  EXPECT_EQ(etag.front(), '"');
+  EXPECT_EQ(map.header("Cache-Control"), "no-cache");
+
+  // the copy a client has is current: 304, no body, the same ETag
+  Reply same = api.call("GET", base + "/seats", "", {{"If-None-Match", "\"other\", " + etag}});
+  EXPECT_EQ(same.status, 304);
+  EXPECT_EQ(same.text, "");
+  EXPECT_EQ(same.header("ETag"), etag);
+
+  // the two parts: the layout is the map without statuses, nothing is held or sold yet
+  Reply layout = api.get(base + "/seat-layout");
+  ASSERT_EQ(layout.status, 200);
+  ASSERT_EQ(layout.body.size(), map.body.size());
+  for (size_t i = 0; i < layout.body.size(); i++) {
+    json seat = map.body[i];
+    seat.erase("status");
+    EXPECT_EQ(layout.body[i], seat);
+  }
+  EXPECT_EQ(api.call("GET", base + "/seat-layout", "", {{"If-None-Match", layout.header("ETag")}}).status, 304);
+  Reply statuses = api.get(base + "/seat-status");
+  EXPECT_EQ(statuses.body, json::parse(R"({"held": [], "sold": []})"));
+
+  // a crowd asking at once costs the database one refresh, not one each
+  uint64_t before = seat_map_refreshes(api);
+  std::vector<std::future<int>> crowd;
+  for (int i = 0; i < 24; i++)
+    crowd.push_back(std::async(std::launch::async, [&base] { Api a; return a.get(base + "/seats").status; }));
+  for (auto& f : crowd) EXPECT_EQ(f.get(), 200);
+  EXPECT_LE(seat_map_refreshes(api) - before, 2u);
+
+  // a hold shows within the max age, under a new ETag
+  std::string token = register_and_login(api);
+  ASSERT_EQ(api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[1]}}}, token).status, 201);
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(env("BOXOFFICE_TEST_SEAT_MAP_MAX_AGE_MS").c_str()) + 20));
+  Reply after = api.call("GET", base + "/seats", "", {{"If-None-Match", etag}});
+  ASSERT_EQ(after.status, 200);
+  EXPECT_NE(after.header("ETag"), etag);
+  EXPECT_EQ(after.body[0].value("status", ""), "held");
+  EXPECT_EQ(after.body[1].value("status", ""), "held");
+  EXPECT_EQ(after.body[2].value("status", ""), "available");
+  EXPECT_EQ(api.get(base + "/seat-status").body["held"], json::array({s.seats[0], s.seats[1]}));
+
+  // a performance the database does not show is 404, never cached
+  for (const char* part : {"/seats", "/seat-layout", "/seat-status"}) {
+    Reply missing = api.get(std::string("/v1/performances/999999") + part);
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.body.value("code", ""), "TK001");
+  }
+}
+
 // --- the database going away ---------------------------------------------------------
 
 TEST_F(HttpTest, PoolExhaustionAnswers503WithRetryAfter) {
   int pool = std::atoi(env("BOXOFFICE_TEST_POOL_SIZE").c_str());
   Stage s = make_stage(api, admin_);
-  std::string seats = "/v1/performances/" + std::to_string(s.performance) + "/seats";
-  // A DBA's lock makes every seat-map read wait, so the pool's connections stay busy.
+  // (the performance, not its seat map: the map's cache asks the database once for everyone)
+  std::string seats = "/v1/performances/" + std::to_string(s.performance);
+  // A DBA's lock makes every read of the seats wait, so the pool's connections stay busy.
   auto locker = std::async(std::launch::async, [] {
     return psql("BEGIN; LOCK TABLE boxoffice.seats IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT;");
   });

@@ -21,7 +21,7 @@ pool_size=4
 secret_attempts=40
 BOXOFFICE_JWT_SECRET=$secret \
 BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=boxoffice_http password=$password connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3" \
-  build/cmake/boxoffice-http --port 0 --port-file "$work/port" --pool-size $pool_size --pool-wait-ms 200 --threads 32 \
+  build/cmake/boxoffice-http --port 0 --port-file "$work/port" --pool-size $pool_size --pool-wait-ms 200 --threads 32 --seat-map-max-age-ms 200 \
   --secret-attempts-per-minute $secret_attempts --trusted-proxies 127.0.0.1 \
   >"$log" 2>&1 &
 shim=$!
@@ -30,7 +30,7 @@ for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 
 export BOXOFFICE_TEST_HOST=127.0.0.1 BOXOFFICE_TEST_PORT=$(cat "$work/port")
 export BOXOFFICE_TEST_JWT_SECRET=$secret BOXOFFICE_TEST_SHIM_LOG=$log BOXOFFICE_TEST_POOL_SIZE=$pool_size
-export BOXOFFICE_TEST_SECRET_ATTEMPTS=$secret_attempts
+export BOXOFFICE_TEST_SECRET_ATTEMPTS=$secret_attempts BOXOFFICE_TEST_SEAT_MAP_MAX_AGE_MS=200
 export BOXOFFICE_TEST_PG_LOG=$(pg_lsclusters -h | awk -v v="$PGVERSION" '$1 == v && $2 == "regress" {print $7}')
 export BOXOFFICE_TEST_ADMIN_EMAIL=admin@example.com BOXOFFICE_TEST_ADMIN_PASSWORD=admin-password
 export BOXOFFICE_TEST_PSQL="psql -X -d $db"

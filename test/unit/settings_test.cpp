@@ -302,7 +302,7 @@ TEST(Settings, HelpTextMentionsEverything) {
       EXPECT_EQ(error_of({flag}, minimal()), flag + " needs a value");
     }
   }
-  EXPECT_EQ(flags, 17);
+  EXPECT_EQ(flags, 18);
 }
 
 TEST(Settings, TrustedProxies) {
