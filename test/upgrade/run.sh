@@ -82,11 +82,21 @@ for script in extension/versions/boxoffice--*.sql; do
 
   check "$version pending update: reads answer" \
     "SELECT count(*) = 40 FROM boxoffice.seat_map((SELECT min(id) FROM boxoffice.performances))"
-  check "$version pending update: the engine refuses clearly and changes nothing" \
-    "DO \$\$ BEGIN PERFORM boxoffice.hold(1, ARRAY[1]::bigint[], NULL::bigint);
-       EXCEPTION WHEN object_not_in_prerequisite_state THEN
-         IF SQLERRM <> 'boxoffice is updated but this database is not' THEN RAISE; END IF; RETURN; END \$\$;
-     SELECT count(*) = 8 FROM boxoffice.reservations"
+  # A version of an older generation of C entry points refuses clearly; one
+  # that changed only SQL (0.4.1) declares the newest's, which answer as usual.
+  engine_of() { grep -o "boxoffice_hold_v[0-9]*" "$1" | sort -u; }
+  if [ "$(engine_of "$script")" = "$(engine_of "build/boxoffice--$newest.sql")" ]; then
+    check "$version pending update: its engine is the newest's, it answers and changes nothing" \
+      "DO \$\$ BEGIN PERFORM boxoffice.hold(1, ARRAY[1]::bigint[], NULL::bigint);
+         EXCEPTION WHEN others THEN IF SQLSTATE NOT LIKE 'TK%' THEN RAISE; END IF; RETURN; END \$\$;
+       SELECT count(*) = 8 FROM boxoffice.reservations"
+  else
+    check "$version pending update: the engine refuses clearly and changes nothing" \
+      "DO \$\$ BEGIN PERFORM boxoffice.hold(1, ARRAY[1]::bigint[], NULL::bigint);
+         EXCEPTION WHEN object_not_in_prerequisite_state THEN
+           IF SQLERRM <> 'boxoffice is updated but this database is not' THEN RAISE; END IF; RETURN; END \$\$;
+       SELECT count(*) = 8 FROM boxoffice.reservations"
+  fi
 
   psql -X -Atq -d "$db" -c "SELECT c.relname, string_agg(a.attname, ',' ORDER BY a.attnum)
                               FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
