@@ -1,7 +1,8 @@
 # boxoffice: PGXS build of the extension, plus the two entry points of the README.
 #   make run    build, install, start a local PostgreSQL with pg_cron and demo data
 #   make test   build, install, run every test (pg_regress, isolation, pgTAP, stress)
-#   make bench  benchmarks: SQL against the seed-style baseline, HTTP against direct libpq
+#   make bench  benchmarks: SQL against the seed-style baseline, HTTP against direct libpq,
+#               the on-sale storm (10k buyers, 1k seats, without and with the waiting room)
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
@@ -76,4 +77,5 @@ test: deps
 bench: deps
 	bash bench/run.sh
 	bash bench/http/run.sh
+	bash bench/http/storm.sh
 	bash bench/quiet-logs.sh

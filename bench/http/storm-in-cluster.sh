@@ -14,26 +14,28 @@
 #
 # Settings (environment):
 #   STORM_BUYERS          buyers (10000)
-#   STORM_CONNECTIONS     the client's connection limit (1000)
+#   STORM_CONNECTIONS     the client's connection limit (960: the shim caps --threads
+#                         at 1024 and needs a thread per keep-alive connection)
 #   STORM_RAMP            seconds within which the buyers arrive (5)
 #   STORM_DEADLINE        longest run, seconds (90)
 #   STORM_MAX_ACTIVE      the waiting room's max_active (200)
 #   STORM_ADMISSIONS      its admissions_per_minute (6000)
 #   STORM_POOL_SIZE       the shim's --pool-size (16)
-#   STORM_THREADS         the shim's --threads (connections + 64: one per keep-alive connection)
+#   STORM_THREADS         the shim's --threads (connections + 64, at most 1024)
 #   STORM_URL             run against this URL instead of the shim started here
 #                         (e.g. an nginx front; it must reach the same database)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BUYERS=${STORM_BUYERS:-10000}
-CONNECTIONS=${STORM_CONNECTIONS:-1000}
+CONNECTIONS=${STORM_CONNECTIONS:-960}
 RAMP=${STORM_RAMP:-5}
 DEADLINE=${STORM_DEADLINE:-90}
 MAX_ACTIVE=${STORM_MAX_ACTIVE:-200}
 ADMISSIONS=${STORM_ADMISSIONS:-6000}
 POOL_SIZE=${STORM_POOL_SIZE:-16}
 THREADS=${STORM_THREADS:-$((CONNECTIONS + 64))}
+[ "$THREADS" -le 1024 ] || THREADS=1024
 DB=storm
 SHIM=$ROOT/build/cmake/boxoffice-http
 STORM=$ROOT/build/cmake/storm

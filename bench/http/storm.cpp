@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,7 +80,8 @@ struct Settings {
   int connections = 1000;
   double deadline_s = 90;
   int hold_attempts = 5;        // refused holds before a buyer gives up
-  int error_attempts = 5;       // 5xx / socket errors before a buyer gives up
+  int error_attempts = 10;      // 5xx / 429 / socket errors before a buyer gives up
+  int confirm_attempts = 60;    // a buyer holding seats keeps trying to pay (the hold lasts 5 minutes)
   std::string jwt_secret_file;
   std::string jwt_issuer = "boxoffice", jwt_audience = "boxoffice";
   int64_t token_ttl_s = 3600;
@@ -94,7 +96,8 @@ void usage() {
   std::puts(
       "storm --url http://127.0.0.1:PORT --performance ID --mode direct|queue --jwt-secret-file FILE\n"
       "      [--first-user ID] [--buyers N] [--seats N] [--seats-per-buyer K] [--ramp-seconds S]\n"
-      "      [--connections N] [--deadline-seconds S] [--hold-attempts N] [--seed N] [--label L] [--json FILE]\n"
+      "      [--connections N] [--deadline-seconds S] [--hold-attempts N] [--error-attempts N] [--seed N] [--label L]\n"
+      "      [--json FILE] [--print-token]\n"
       "storm --report RUN_A.json FACTS_A.json RUN_B.json FACTS_B.json");
 }
 
@@ -118,6 +121,7 @@ Settings parse_args(int argc, char** argv) {
     else if (a == "--connections") s.connections = std::stoi(value());
     else if (a == "--deadline-seconds") s.deadline_s = std::stod(value());
     else if (a == "--hold-attempts") s.hold_attempts = std::stoi(value());
+    else if (a == "--error-attempts") s.error_attempts = std::stoi(value());
     else if (a == "--jwt-secret-file") s.jwt_secret_file = value();
     else if (a == "--jwt-issuer") s.jwt_issuer = value();
     else if (a == "--jwt-audience") s.jwt_audience = value();
@@ -344,7 +348,7 @@ struct Buyer {
   std::string auth;          // "Authorization: Bearer ...\r\n"
   std::string queue_token;
   int64_t reservation_id = 0;
-  int holds_refused = 0, errors = 0, seats = 0;
+  int holds_refused = 0, errors = 0, confirm_errors = 0, seats = 0;
   bool active = false;       // queue mode: the turn came
   Outcome outcome = Outcome::pending;
   Route route = SEATS;       // the request waiting to go out
@@ -452,10 +456,11 @@ void Storm::arrive(int b) {
 
 void Storm::buy(int b) { send(b, SEATS, "GET", "/v1/performances/" + std::to_string(s_.performance) + "/seats", ""); }
 
-// A 5xx, 429 or a failed connection: wait (Retry-After, or 1 s) and send the same request again.
+// A 5xx, 429 or a failed connection: wait (Retry-After, or 1 s) and send the
+// same request again; after --error-attempts (a confirm: 60) give up.
 void Storm::after_error(int b, int retry_after) {
   Buyer& u = buyers_[b];
-  if (++u.errors > s_.error_attempts) {
+  if (u.route == CONFIRM ? ++u.confirm_errors > s_.confirm_attempts : ++u.errors > s_.error_attempts) {
     if (u.route != LEAVE && u.active && !u.queue_token.empty()) {  // give the turn back
       send(b, LEAVE, "DELETE", "/v1/queue", "", true);
       u.outcome = Outcome::gave_up_errors;
@@ -871,6 +876,8 @@ int Storm::run() {
                 x["p50_ms"].get<double>(), x["p99_ms"].get<double>(), x["max_ms"].get<double>(), st.c_str());
   }
   std::printf("%s\n", j["outcomes"].dump().c_str());
+  std::printf("client CPU %.1f s; peak %d connections open, %d requests in flight; %lld resent after a keep-alive close\n",
+              j["client_cpu_s"].get<double>(), peak_open_, peak_in_flight_, static_cast<long long>(resent_on_closed_));
   std::printf("time to sell out %s; %lld seats confirmed (client view); run %.1f s%s\n",
               j["sold_out_s"].is_null() ? "n/a (not sold out)" : (std::to_string(j["sold_out_s"].get<double>()) + " s").c_str(),
               static_cast<long long>(seats_confirmed_), ended_at_ - started_at_, deadline_hit_ ? " (DEADLINE HIT)" : "");
@@ -903,6 +910,9 @@ json Storm::summary() {
   j["wait_p50_ms"] = percentile_ms(wait_us_, 0.50);
   j["wait_p99_ms"] = percentile_ms(wait_us_, 0.99);
   j["target_p99_ms"] = s_.target_p99_ms;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  j["client_cpu_s"] = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   if (s_.mode == "queue") {
     j["admitted_seen"] = admitted_;
     j["turns_lost"] = lost_turns_;
@@ -1018,8 +1028,19 @@ int report(int argc, char** argv) {
     std::printf("\ntime to sell out, %s / %s: %.2f s / %.2f s = %.2fx\n", b["label"].get<std::string>().c_str(),
                 a["label"].get<std::string>().c_str(), b["sold_out_s"].get<double>(), a["sold_out_s"].get<double>(),
                 b["sold_out_s"].get<double>() / a["sold_out_s"].get<double>());
-  else
-    std::printf("\ntime to sell out ratio: n/a (a run did not sell out)\n");
+  else if (a["sold_out_s"].is_null() != b["sold_out_s"].is_null()) {
+    // one run sold out, the other had not by the end of its run: a bound
+    const json& sold = a["sold_out_s"].is_null() ? b : a;
+    const json& unsold = a["sold_out_s"].is_null() ? a : b;
+    double bound = unsold["run_s"].get<double>() - unsold["first_request_s"].get<double>();
+    double ratio = a["sold_out_s"].is_null() ? b["sold_out_s"].get<double>() / bound : bound / a["sold_out_s"].get<double>();
+    std::printf("\ntime to sell out, %s / %s: %.2f s / not sold out after %.1f s (%lld of %lld seats) = %s %.2fx\n",
+                b["label"].get<std::string>().c_str(), a["label"].get<std::string>().c_str(),
+                b["sold_out_s"].is_null() ? bound : b["sold_out_s"].get<double>(),
+                bound, static_cast<long long>(unsold["seats_confirmed"].get<int64_t>()),
+                static_cast<long long>(unsold["seats_total"].get<int64_t>()), &sold == &b ? "<" : ">", ratio);
+  } else
+    std::printf("\ntime to sell out ratio: n/a (neither run sold out)\n");
   std::printf("%d target(s) missed\n", misses);
   return 0;
 }
