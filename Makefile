@@ -2,7 +2,8 @@
 #   make run    build, install, start a local PostgreSQL with pg_cron and demo data
 #   make test   build, install, run every test (pg_regress, isolation, pgTAP, stress)
 #   make bench  benchmarks: SQL against the seed-style baseline, the waiting room against
-#               pgbench -N/-S, HTTP against direct libpq
+#               pgbench -N/-S, HTTP against direct libpq, the on-sale storm (10k buyers,
+#               1k seats, without and with the waiting room)
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
@@ -78,4 +79,5 @@ bench: deps
 	bash bench/run.sh
 	bash bench/queue/run.sh
 	bash bench/http/run.sh
+	bash bench/http/storm.sh
 	bash bench/quiet-logs.sh

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Runs inside the throw-away cluster of bench/http/storm.sh (PG* variables set).
+# Sets up one venue of 1,000 seats with two performances and STORM_BUYERS
+# buyer accounts (storm-setup.sql), starts boxoffice-http on 127.0.0.1 with a
+# JWT secret of its own (the storm client signs its buyers' tokens with it,
+# the claims POST /v1/login issues; one real login and GET /v1/me check that),
+# then two runs of build/cmake/storm, each bounded to STORM_DEADLINE seconds:
+#   direct  performance 1, no waiting room: seat map, hold 2, confirm
+#   queue   performance 2, set_queue(max_active, admissions_per_minute):
+#           enter, poll GET /v1/queue as told, then the same purchase
+# After each run, storm-facts.sql asks the database what was sold, whether
+# any seat was sold twice, check_invariants(), and the queue's history.
+# A benchmark reports, it does not gate: exit 0.
+#
+# Settings (environment):
+#   STORM_BUYERS          buyers (10000)
+#   STORM_CONNECTIONS     the client's connection limit (960: the shim caps --threads
+#                         at 1024 and needs a thread per keep-alive connection)
+#   STORM_RAMP            seconds within which the buyers arrive (5)
+#   STORM_DEADLINE        longest run, seconds (90)
+#   STORM_MAX_ACTIVE      the waiting room's max_active (200)
+#   STORM_ADMISSIONS      its admissions_per_minute (6000)
+#   STORM_POOL_SIZE       the shim's --pool-size (16)
+#   STORM_THREADS         the shim's --threads (connections + 64, at most 1024)
+#   STORM_URL             run against this URL instead of the shim started here
+#                         (e.g. an nginx front; it must reach the same database)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+BUYERS=${STORM_BUYERS:-10000}
+CONNECTIONS=${STORM_CONNECTIONS:-960}
+RAMP=${STORM_RAMP:-5}
+DEADLINE=${STORM_DEADLINE:-90}
+MAX_ACTIVE=${STORM_MAX_ACTIVE:-200}
+ADMISSIONS=${STORM_ADMISSIONS:-6000}
+POOL_SIZE=${STORM_POOL_SIZE:-16}
+THREADS=${STORM_THREADS:-$((CONNECTIONS + 64))}
+[ "$THREADS" -le 1024 ] || THREADS=1024
+DB=storm
+SHIM=$ROOT/build/cmake/boxoffice-http
+STORM=$ROOT/build/cmake/storm
+OUT=$(mktemp -d /tmp/boxoffice-storm.XXXXXX)
+started=$(date +%s)
+
+[ -x "$SHIM" ] && [ -x "$STORM" ] || { echo "build first: bash scripts/build-install.sh" >&2; exit 1; }
+[ "$THREADS" -gt "$CONNECTIONS" ] || echo "warning: --threads $THREADS <= $CONNECTIONS connections; cpp-httplib needs a thread per keep-alive connection" >&2
+echo "open files limit: $(ulimit -n)"
+
+sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+value() { psql -X -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+
+echo "setting up $BUYERS buyers (output in $OUT)"
+createdb "$DB"
+sql -c 'CREATE EXTENSION boxoffice CASCADE' >/dev/null
+sql -v buyers="$BUYERS" -f bench/http/storm-setup.sql >/dev/null
+P_DIRECT=$(value "SELECT direct_performance FROM storm.layout")
+P_QUEUE=$(value "SELECT queue_performance FROM storm.layout")
+FIRST_USER=$(value "SELECT first_user FROM storm.layout")
+SEATS=$(value "SELECT seats FROM storm.layout")
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=\n')
+psql -X -q -d "$DB" -v login=boxoffice_http -v password="$password" -f scripts/http-role.sql
+SECRET=$OUT/jwt-secret
+(umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' >"$SECRET")
+
+if [ -n "${STORM_URL:-}" ]; then
+  URL=$STORM_URL
+  echo "using $URL (not starting a shim)"
+  shim=
+else
+  BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$DB user=boxoffice_http password=$password" \
+    "$SHIM" --host 127.0.0.1 --port 0 --port-file "$OUT/port" --pool-size "$POOL_SIZE" --threads "$THREADS" \
+    --jwt-secret-file "$SECRET" >"$OUT/shim.log" 2>"$OUT/shim.err" &
+  shim=$!
+  trap 'kill -TERM "$shim" 2>/dev/null; wait "$shim" 2>/dev/null || true' EXIT
+  for _ in $(seq 50); do [ -s "$OUT/port" ] && break; sleep 0.1; done
+  [ -s "$OUT/port" ] || { echo "the shim did not start:"; cat "$OUT/shim.err"; exit 1; }
+  URL="http://127.0.0.1:$(cat "$OUT/port")"
+fi
+curl -sf "$URL/readyz" >/dev/null || { echo "$URL is not ready"; exit 1; }
+
+# The tokens the client signs are what login issues: check one of each.
+login=$(curl -sf "$URL/v1/login" --json '{"email":"storm-1@example.com","password":"storm-password"}')
+claims_login=$(echo "$login" | jq -r .access_token | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | jq -c 'keys' || true)
+signed=$("$STORM" --print-token --performance 1 --first-user "$FIRST_USER" --jwt-secret-file "$SECRET")
+claims_signed=$(echo "$signed" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | jq -c 'keys' || true)
+me=$(curl -s "$URL/v1/me" -H "Authorization: Bearer $signed" | jq -r .user_id)
+echo "login claims $claims_login; signed claims $claims_signed; GET /v1/me with a signed token: user $me"
+[ "$me" = "$FIRST_USER" ] || { echo "a signed token is not accepted"; exit 1; }
+
+settle() { sql -c 'VACUUM (ANALYZE) boxoffice.reservations, boxoffice.seats, boxoffice.users' -c CHECKPOINT; }
+log_lines() { if [ -n "$shim" ]; then wc -l <"$OUT/shim.log"; else echo 0; fi; }
+
+# run LABEL MODE PERFORMANCE
+run() {
+  local label=$1 mode=$2 perf=$3 before after
+  settle
+  before=$(log_lines)
+  echo "run $label: $BUYERS buyers, $CONNECTIONS connections, performance $perf"
+  timeout --signal=TERM --kill-after=10 $((DEADLINE + 30)) \
+    "$STORM" --url "$URL" --mode "$mode" --label "$label" --performance "$perf" --first-user "$FIRST_USER" \
+      --buyers "$BUYERS" --seats "$SEATS" --connections "$CONNECTIONS" --ramp-seconds "$RAMP" \
+      --deadline-seconds "$DEADLINE" --jwt-secret-file "$SECRET" --json "$OUT/$label.json" \
+      | tee "$OUT/$label.out" || echo "storm $label exited with $?"
+  sleep 0.3
+  after=$(log_lines)
+  if [ -n "$shim" ]; then
+    sed -n "$((before + 1)),${after}p" "$OUT/shim.log" >"$OUT/$label.access.log"
+    echo "shim access log: $(grep -c '"status":5' "$OUT/$label.access.log" || true) 5xx of $(wc -l <"$OUT/$label.access.log") requests"
+  fi
+  psql -X -At -v ON_ERROR_STOP=1 -d "$DB" -v performance="$perf" -f bench/http/storm-facts.sql >"$OUT/$label-facts.json"
+  jq -c . "$OUT/$label-facts.json"
+}
+
+run direct direct "$P_DIRECT"
+value "SELECT boxoffice.set_queue($P_QUEUE, max_active => $MAX_ACTIVE, admissions_per_minute => $ADMISSIONS, prequeue_lead => '0')" >"$OUT/queue-settings.json"
+echo "queue: $(cat "$OUT/queue-settings.json")"
+run queue queue "$P_QUEUE"
+
+"$STORM" --report "$OUT/direct.json" "$OUT/direct-facts.json" "$OUT/queue.json" "$OUT/queue-facts.json"
+echo "PostgreSQL $(value 'SHOW server_version'), $(nproc) cores shared by client, shim and server; fsync $(value 'SHOW fsync');"
+echo "shim --threads $THREADS --pool-size $POOL_SIZE; waiting room max_active $MAX_ACTIVE, admissions_per_minute $ADMISSIONS"
+echo "took $(( $(date +%s) - started )) s; raw output in $OUT"
+exit 0
