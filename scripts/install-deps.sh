@@ -15,6 +15,7 @@ PACKAGES=(
   libjwt-dev                    # the shim: signs and verifies its HS256 tokens
   libgtest-dev                  # C++ unit and HTTP tests
   wrk curl jq                   # the HTTP benchmark, the README's walkthroughs
+  nginx                         # the front: connections, rate limits, load balancing over the shims
 )
 
 missing=()
@@ -30,3 +31,15 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's postgresql package starts a cluster of its own; boxoffice does not use it.
+# Debian's nginx package enables and starts its own service (port 80, the
+# default site); boxoffice runs an nginx of its own, unprivileged, from
+# scripts/front.sh. Stop and disable Debian's, whether or not it started.
+if printf '%s\n' "${missing[@]}" | grep -qx nginx; then
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    $SUDO systemctl disable --now nginx.service >/dev/null 2>&1 || true
+  else
+    $SUDO invoke-rc.d nginx stop >/dev/null 2>&1 || $SUDO /etc/init.d/nginx stop >/dev/null 2>&1 || true
+    $SUDO update-rc.d nginx disable >/dev/null 2>&1 || true
+  fi
+  echo "installed nginx; Debian's nginx service is stopped and disabled (boxoffice starts its own)"
+fi

@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # `make run`: builds and installs boxoffice, starts a local PostgreSQL 15
-# cluster "boxoffice" with pg_cron, loads the demo data once, starts the HTTP
-# shim on 127.0.0.1, and prints how to connect. Run it again at any time: it
-# restarts the shim with the fresh build, restarts PostgreSQL when the library
+# cluster "boxoffice" with pg_cron, loads the demo data once, starts N HTTP
+# shims (boxoffice-http) on 127.0.0.1 and the front, nginx, on the public HTTP
+# port in front of them (README, "The front"), and prints how to connect.
+# Run it again at any time: it restarts the shims with the fresh build and the
+# front with a fresh configuration, restarts PostgreSQL when the library
 # changed (boxoffice is preloaded), and updates the demo database in place
 # (ALTER EXTENSION boxoffice UPDATE): its rows are kept, never dropped.
-# `make stop` stops both.
+# `make stop` stops all of it.
+#
+# Settings (environment), beyond the database's:
+#   BOXOFFICE_HTTP_PORT     the front's port, where clients connect (8080)
+#   BOXOFFICE_SHIMS         how many boxoffice-http processes (2)
+#   BOXOFFICE_SHIM_PORT     the first shim's port (BOXOFFICE_HTTP_PORT + 1); the others follow it
+#   BOXOFFICE_SHIM_THREADS  each shim's --threads (64)
+#   and the front's, BOXOFFICE_FRONT_* (scripts/front.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${BOXOFFICE_PORT:-5499}
@@ -13,22 +22,34 @@ CLUSTER=${BOXOFFICE_CLUSTER:-boxoffice}
 DB=boxoffice
 APP_PASSWORD=${BOXOFFICE_APP_PASSWORD:-shop-secret}
 HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8080}
-STATE=${BOXOFFICE_STATE_DIR:-build/run}  # the shim's generated secrets, pid and log
+SHIMS=${BOXOFFICE_SHIMS:-2}
+SHIM_PORT=${BOXOFFICE_SHIM_PORT:-$((HTTP_PORT + 1))}
+SHIM_THREADS=${BOXOFFICE_SHIM_THREADS:-64}
+export BOXOFFICE_HTTP_PORT=$HTTP_PORT BOXOFFICE_SHIM_THREADS=$SHIM_THREADS
+STATE=${BOXOFFICE_STATE_DIR:-build/run}  # the shims' generated secrets, pids and logs; the front's record
+export BOXOFFICE_STATE_DIR=$STATE
 mkdir -p "$STATE" && chmod 700 "$STATE"
-stop_shim() {
-  if [ -s "$STATE/shim.pid" ] && kill -0 "$(cat "$STATE/shim.pid")" 2>/dev/null; then
-    kill -TERM "$(cat "$STATE/shim.pid")"
-    for _ in $(seq 50); do kill -0 "$(cat "$STATE/shim.pid")" 2>/dev/null || break; sleep 0.1; done
-    echo "stopped boxoffice-http"
-  fi
-  rm -f "$STATE/shim.pid"
+# Every shim this state directory started (shim.pid: one shim, before the front).
+stop_shims() {
+  local f pid
+  for f in "$STATE"/shim.pid "$STATE"/shim-*.pid; do
+    [ -s "$f" ] || { rm -f "$f"; continue; }
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      echo "stopped boxoffice-http (pid $pid)"
+    fi
+    rm -f "$f"
+  done
 }
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 as_postgres() { $SUDO runuser -u postgres -- "$@"; }
 
 if [ "${1:-}" = stop ]; then
-  stop_shim
+  bash scripts/front.sh stop
+  stop_shims
   $SUDO pg_ctlcluster 15 "$CLUSTER" stop 2>/dev/null && echo "stopped cluster 15/$CLUSTER" || echo "cluster 15/$CLUSTER is not running"
   exit 0
 fi
@@ -54,7 +75,7 @@ library_sum=$(md5sum "$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/boxoff
 [ "$(cat "$STATE/library.md5" 2>/dev/null)" != "$library_sum" ] && changed=1
 if pg_lsclusters -h | awk -v c="$CLUSTER" '$1 == "15" && $2 == c {print $4}' | grep -q online; then
   if [ "$changed" = 1 ]; then
-    stop_shim
+    stop_shims
     echo "restarting cluster 15/$CLUSTER for the new build and settings"
     $SUDO pg_ctlcluster 15 "$CLUSTER" restart
   fi
@@ -106,14 +127,33 @@ for login in boxoffice_shop boxoffice_http; do
   psql_db -d "$DB" -c "DO \$\$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '$login') THEN
       ALTER ROLE $login SET idle_in_transaction_session_timeout = '30s'; END IF; END \$\$"
 done
-stop_shim
+bash scripts/front.sh stop
+stop_shims
 # Secrets go in through the environment and a file, never argv (ps shows argv).
-BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" \
-BOXOFFICE_DATABASE_URL="host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3" \
-  nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$HTTP_PORT" >"$STATE/shim.log" 2>&1 &
-echo $! > "$STATE/shim.pid"
-for _ in $(seq 50); do curl -fs "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
-curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null || { echo "boxoffice-http did not become ready:"; tail -5 "$STATE/shim.log"; exit 1; }
+# Each shim trusts the front (127.0.0.1) to name the client in X-Forwarded-For.
+conninfo="host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3"
+upstreams=()
+for i in $(seq "$SHIMS"); do
+  port=$((SHIM_PORT + i - 1))
+  if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "shim $i cannot listen on 127.0.0.1:$port: something else answers there (BOXOFFICE_SHIM_PORT picks others)"
+    exit 1
+  fi
+  BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" BOXOFFICE_DATABASE_URL="$conninfo" \
+    nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$port" --threads "$SHIM_THREADS" \
+      --trusted-proxies 127.0.0.1 >"$STATE/shim-$i.log" 2>&1 &
+  echo $! >"$STATE/shim-$i.pid"
+  upstreams+=("127.0.0.1:$port")
+done
+for i in $(seq "$SHIMS"); do
+  port=$((SHIM_PORT + i - 1))
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null ||
+    { echo "boxoffice-http $i (port $port) did not become ready:"; tail -5 "$STATE/shim-$i.log"; exit 1; }
+done
+bash scripts/front.sh start "${upstreams[@]}"
+curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null ||
+  { echo "the front does not reach boxoffice-http:"; tail -5 "$STATE/front/error.log"; exit 1; }
 
 cat <<MSG
 
@@ -130,7 +170,9 @@ boxoffice is running: PostgreSQL 15, cluster 15/$CLUSTER, port $PORT, database $
     SELECT * FROM boxoffice.hold(1, ARRAY[1, 2], 1);   -- user 1 is fan@example.com
     SELECT jobname, schedule FROM cron.job;
 
-boxoffice-http is serving http://127.0.0.1:$HTTP_PORT (log: $STATE/shim.log, API: /openapi.json).
+boxoffice-http is serving http://127.0.0.1:$HTTP_PORT (API: /openapi.json) through the front:
+  nginx on :$HTTP_PORT -> $SHIMS x boxoffice-http on ${upstreams[*]} (--threads $SHIM_THREADS)
+  logs: $STATE/shim-N.log (one JSON line per request), $STATE/front/ (nginx: error.log, access.log)
   A purchase, step by step:
     B=http://127.0.0.1:$HTTP_PORT
     curl -s \$B/v1/concerts

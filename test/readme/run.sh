@@ -30,6 +30,8 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 cleanup() {
   bash scripts/run.sh stop >/dev/null 2>&1
+  # the front's directory, when it is not inside the state directory (as root: /run/boxoffice/front-PORT)
+  [ -L "$BOXOFFICE_STATE_DIR/front" ] && rm -rf "$(readlink "$BOXOFFICE_STATE_DIR/front")"
   $SUDO pg_dropcluster --stop 15 readme >/dev/null 2>&1
   rm -rf "$BOXOFFICE_STATE_DIR"
 }
@@ -40,6 +42,13 @@ if bash scripts/run.sh >"$work/run.log" 2>&1; then
   report ok "make run's script starts a fresh cluster, demo data and boxoffice-http"
 else
   report FAIL "make run's script"; tail -20 "$work/run.log"; exit 1
+fi
+
+# Clients reach the shims through the front: nginx answers on the public port.
+if curl -sI "http://127.0.0.1:$BOXOFFICE_HTTP_PORT/healthz" | grep -qi '^server: nginx'; then
+  report ok "the public port is the front (nginx), in front of $(ls "$BOXOFFICE_STATE_DIR"/shim-*.pid | wc -l) boxoffice-http processes"
+else
+  report FAIL "the public port is not the front (nginx)"
 fi
 
 # The code blocks of one kind between two headings, with the ports of this run.
