@@ -9,10 +9,7 @@
 # Settings (environment):
 #   BOXOFFICE_HTTP_HOST, BOXOFFICE_HTTP_PORT  where clients connect (127.0.0.1, 8080)
 #   BOXOFFICE_STATE_DIR            make run's state (build/run): front.dir there names the front's directory
-#   BOXOFFICE_FRONT_DIR            nginx's directory: config, pid, logs, temp. By default
-#                                  $BOXOFFICE_STATE_DIR/front; as root /run/boxoffice/front-PORT
-#                                  (nginx's user cannot enter the state directory, which holds
-#                                  secrets), with a link $BOXOFFICE_STATE_DIR/front to it
+#   BOXOFFICE_FRONT_DIR            nginx's own directory: config, pid, logs, temp ($BOXOFFICE_STATE_DIR/front)
 #   BOXOFFICE_FRONT_USER           as root: the user nginx runs as, master and workers (www-data);
 #                                  otherwise nginx runs as whoever runs this script
 #   BOXOFFICE_FRONT_CONNECTIONS    worker_connections, per worker (16384)
@@ -20,8 +17,8 @@
 #   BOXOFFICE_SHIM_THREADS         the shims' --threads (64): nginx never holds more connections
 #                                  to a shim than that (busy: max_conns; idle: workers x keepalive)
 #   BOXOFFICE_FRONT_MAX_CONNS      busy connections per shim (threads - workers x keepalive)
-#   BOXOFFICE_FRONT_QUEUE_RATE     limit_req rate of GET /v1/queue per client (5r/s)
-#   BOXOFFICE_FRONT_QUEUE_BURST    and its burst (10)
+#   BOXOFFICE_FRONT_QUEUE_RATE     limit_req rate of GET /v1/queue per client (2r/s)
+#   BOXOFFICE_FRONT_QUEUE_BURST    and its burst (5)
 #   BOXOFFICE_FRONT_TRUSTED_PROXIES  proxies in front of nginx whose X-Forwarded-For names the
 #                                  client, comma-separated (none: nginx is the edge)
 #   BOXOFFICE_FRONT_ACCESS_LOG     on (buffered, DIR/access.log) or off (on)
@@ -84,17 +81,16 @@ if answers "$HOST" "$PORT"; then
 fi
 
 USER_NAME=$(front_user)
-if [ -n "${BOXOFFICE_FRONT_DIR:-}" ]; then
-  DIR=$BOXOFFICE_FRONT_DIR
-elif [ "$(id -u)" -eq 0 ]; then
-  DIR=/run/boxoffice/front-$PORT
-  install -d -m 755 /run/boxoffice
-else
-  DIR=$STATE/front
-fi
-[ -L "$DIR" ] && rm -f "$DIR"
+DIR=${BOXOFFICE_FRONT_DIR:-$STATE/front}
+[ -L "$DIR" ] && rm -f "$DIR"  # an older front's link to /run/boxoffice
 install -d -m 750 -o "$USER_NAME" -g "$(id -g "$USER_NAME")" "$DIR" "$DIR/tmp"
-[ "$DIR" != "$STATE/front" ] && ln -sfn "$DIR" "$STATE/front"
+# As root, nginx's user must pass through the state directory (700: it holds
+# the secrets, each 600) to reach its own: 711 lets it in, not list or read.
+[ "$(id -u)" -eq 0 ] && [ "$(dirname "$DIR")" = "$STATE" ] && chmod 711 "$STATE"
+if ! as_user "$USER_NAME" test -w "$DIR"; then
+  echo "nginx's user $USER_NAME cannot write $DIR (a directory above it is closed to it)" >&2
+  exit 1
+fi
 
 # File descriptors: one per client connection and one per upstream connection.
 WORKER_CONNECTIONS=${BOXOFFICE_FRONT_CONNECTIONS:-16384}
@@ -153,8 +149,8 @@ conf=${conf//@NOFILE@/$NOFILE}
 conf=${conf//@WORKER_CONNECTIONS@/$WORKER_CONNECTIONS}
 conf=${conf//@UPSTREAM_SERVERS@/${servers%$'\n'}}
 conf=${conf//@UPSTREAM_KEEPALIVE@/$KEEPALIVE}
-conf=${conf//@QUEUE_RATE@/${BOXOFFICE_FRONT_QUEUE_RATE:-5r/s}}
-conf=${conf//@QUEUE_BURST@/${BOXOFFICE_FRONT_QUEUE_BURST:-10}}
+conf=${conf//@QUEUE_RATE@/${BOXOFFICE_FRONT_QUEUE_RATE:-2r/s}}
+conf=${conf//@QUEUE_BURST@/${BOXOFFICE_FRONT_QUEUE_BURST:-5}}
 conf=${conf//@REAL_IP@/${real_ip%$'\n'}}
 conf=${conf//@ACCESS_LOG@/$access_log}
 if left=$(grep -o '@[A-Z_]*@' <<<"$conf"); then

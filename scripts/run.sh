@@ -133,12 +133,14 @@ stop_shims
 # Each shim trusts the front (127.0.0.1) to name the client in X-Forwarded-For.
 conninfo="host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3"
 upstreams=()
+umask 077  # the shims' logs: the state directory is 711 once the front runs (scripts/front.sh)
 for i in $(seq "$SHIMS"); do
   port=$((SHIM_PORT + i - 1))
   if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "shim $i cannot listen on 127.0.0.1:$port: something else answers there (BOXOFFICE_SHIM_PORT picks others)"
     exit 1
   fi
+  rm -f "$STATE/shim-$i.log"  # created anew under the umask
   BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" BOXOFFICE_DATABASE_URL="$conninfo" \
     nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$port" --threads "$SHIM_THREADS" \
       --trusted-proxies 127.0.0.1 >"$STATE/shim-$i.log" 2>&1 &

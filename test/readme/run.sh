@@ -30,8 +30,6 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 cleanup() {
   bash scripts/run.sh stop >/dev/null 2>&1
-  # the front's directory, when it is not inside the state directory (as root: /run/boxoffice/front-PORT)
-  [ -L "$BOXOFFICE_STATE_DIR/front" ] && rm -rf "$(readlink "$BOXOFFICE_STATE_DIR/front")"
   $SUDO pg_dropcluster --stop 15 readme >/dev/null 2>&1
   rm -rf "$BOXOFFICE_STATE_DIR"
 }
