@@ -3,7 +3,8 @@
 #   make test   build, install, run every test (pg_regress, isolation, pgTAP, stress)
 #   make bench  benchmarks: SQL against the seed-style baseline, the waiting room against
 #               pgbench -N/-S, HTTP against direct libpq, the on-sale storm (10k buyers,
-#               1k seats, without and with the waiting room)
+#               1k seats, without and with the waiting room),
+#               10,000 keep-alive connections through the front against one shim alone
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
@@ -80,4 +81,5 @@ bench: deps
 	bash bench/queue/run.sh
 	bash bench/http/run.sh
 	bash bench/http/storm.sh
+	bash bench/http/connections.sh
 	bash bench/quiet-logs.sh

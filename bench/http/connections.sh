@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Connections as browsers make them (issue 10): a crowd of 10,000 clients,
-# each keeping its connection open between polls, against
-#   shim       boxoffice-http alone, with its default --threads (16)
-#   shim-1024  boxoffice-http alone with --threads 1024, the most it accepts
+# Connections as browsers make them: a crowd of 10,000 clients, each keeping
+# its connection open between polls, against
 #   front      the front of `make run`: nginx (front/nginx.conf.template, via
 #              scripts/front.sh) in front of 2 boxoffice-http (--threads 64)
+#   alone      one boxoffice-http with --threads 1024, the most it accepts: it
+#              has a thread per open connection, so 10,000 do not fit
+#   shim       (not by default) one boxoffice-http with its default --threads (16)
 # in one throw-away PostgreSQL 15, everything on 127.0.0.1. The client is
-# bench_connections (connections.cpp): event-driven, 2 threads.
-#   bash bench/http/connections.sh      # as root, or with sudo; about 2 minutes
+# bench_connections (connections.cpp): event-driven (epoll), 2 threads.
+#   bash bench/http/connections.sh      # as root, or with sudo; about 2 minutes, each run <= 20 s
+# Ends with the ratios front / alone of one invocation.
 #
 # Two workloads, the same for every setup:
 #   poll   every client connects (10,000 over the first second), GETs /healthz
@@ -24,7 +26,7 @@
 #   BENCH_CONN_CONNECTIONS (10000), BENCH_CONN_REQUESTS (5), BENCH_CONN_INTERVAL_MS (2000),
 #   BENCH_CONN_RAMP_MS (1000), BENCH_CONN_TIMEOUT_MS (5000)   the poll workload
 #   BENCH_CONN_PAGE_RAMP_MS (15000)                           the page workload
-#   BENCH_CONN_SETUPS ("shim shim-1024 front"), BENCH_CONN_WORKLOADS ("poll page")
+#   BENCH_CONN_SETUPS ("front alone"), BENCH_CONN_WORKLOADS ("poll page")
 #   BENCH_CONN_FRONT_THREADS (64)   the front's shims' --threads; BOXOFFICE_FRONT_* reach scripts/front.sh
 # Prints one table (markdown) and the directory with every run's raw output.
 # A benchmark reports, it does not gate: exit 0 unless something broke.
@@ -47,13 +49,14 @@ INTERVAL_MS=${BENCH_CONN_INTERVAL_MS:-2000}
 RAMP_MS=${BENCH_CONN_RAMP_MS:-1000}
 TIMEOUT_MS=${BENCH_CONN_TIMEOUT_MS:-5000}
 PAGE_RAMP_MS=${BENCH_CONN_PAGE_RAMP_MS:-15000}
-SETUPS=${BENCH_CONN_SETUPS:-shim shim-1024 front}
+SETUPS=${BENCH_CONN_SETUPS:-front alone}
 WORKLOADS=${BENCH_CONN_WORKLOADS:-poll page}
 FRONT_THREADS=${BENCH_CONN_FRONT_THREADS:-64}  # the front's shims' --threads, as make run's
 SHIM=$ROOT/build/cmake/boxoffice-http
 CLIENT=$ROOT/build/cmake/bench_connections
 DB=bench_conn
 OUT=$(mktemp -d /tmp/boxoffice-connections.XXXXXX)
+[ "$(id -u)" -eq 0 ] && chmod 711 "$OUT"  # nginx runs as www-data, in $OUT/front-state/front
 [ -x "$SHIM" ] && [ -x "$CLIENT" ] || { echo "build first: bash scripts/build-install.sh" >&2; exit 1; }
 
 # Every connection is a file descriptor, in the client and in a server alone.
@@ -85,10 +88,6 @@ pids=()
 front_state=$OUT/front-state
 cleanup() {
   BOXOFFICE_STATE_DIR=$front_state bash scripts/front.sh stop >/dev/null 2>&1 || true
-  if [ -L "$front_state/front" ]; then  # as root the front's directory is under /run: keep its logs, drop it
-    cp -r "$(readlink "$front_state/front")" "$OUT/front" 2>/dev/null || true
-    rm -rf "$(readlink "$front_state/front")"
-  fi
   stop_servers
 }
 stop_servers() {
@@ -114,7 +113,7 @@ start_shim() {
 start() {
   case $1 in
     shim) start_shim "$1"; URL_PORT=$(cat "$OUT/$1.port") ;;
-    shim-1024) start_shim "$1" --threads 1024; URL_PORT=$(cat "$OUT/$1.port") ;;
+    alone) start_shim "$1" --threads 1024; URL_PORT=$(cat "$OUT/$1.port") ;;
     front)
       start_shim front-shim-1 --threads "$FRONT_THREADS" --trusted-proxies 127.0.0.1
       start_shim front-shim-2 --threads "$FRONT_THREADS" --trusted-proxies 127.0.0.1
@@ -237,5 +236,23 @@ for setup in $SETUPS; do
          "$(sed 's| | / |g' "$OUT/$setup-$workload.cpu") |"
   done
 done
+echo
+# front / alone, workload by workload: > 1 means the front gives more
+# (throughput) or takes longer (latency); errors are failed connections
+# (refused, timed out, reset or closed before all their answers) and 5xx.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+if [[ " $SETUPS " == *" front "* && " $SETUPS " == *" alone "* ]]; then
+  echo
+  echo "| workload | answers/s front / alone | p50 | p99 | errors front vs alone (failed conns + 5xx) |"
+  echo "|---|---|---|---|---|"
+  for workload in $WORKLOADS; do
+    f=$OUT/front-$workload.json a=$OUT/alone-$workload.json
+    [ -s "$f" ] && [ -s "$a" ] || continue
+    fe=$(($(jget "$f" failed) + $(jget "$f" s5xx))) ae=$(($(jget "$a" failed) + $(jget "$a" s5xx)))
+    echo "| $workload | $(ratio "$(jget "$f" answers_per_s)" "$(jget "$a" answers_per_s)") |" \
+         "$(ratio "$(jget "$f" p50_ms)" "$(jget "$a" p50_ms)") | $(ratio "$(jget "$f" p99_ms)" "$(jget "$a" p99_ms)") |" \
+         "$fe vs $ae of $CONNECTIONS |"
+  done
+fi
 echo
 echo "raw output: $OUT"

@@ -83,6 +83,65 @@ else
   report FAIL "the HTTP walkthrough (exit $status, $problems error answers, $announced announced)"; cat "$work/sh.out"
 fi
 
+# The front (README, "Topology"): nginx spreads clients over the shims and
+# sends one client's requests to one shim (each shim's /metrics counts them).
+FRONT=http://127.0.0.1:$BOXOFFICE_HTTP_PORT
+shim_ports=$(seq $((BOXOFFICE_HTTP_PORT + 1)) $((BOXOFFICE_HTTP_PORT + $(ls "$BOXOFFICE_STATE_DIR"/shim-*.pid | wc -l))))
+healthz_counts() {  # GET /healthz answered, per shim
+  local p
+  for p in $shim_ports; do
+    curl -s "http://127.0.0.1:$p/metrics" |
+      awk '/^boxoffice_http_requests_total\{method="GET",route="\/healthz"/ { n += $2 } END { print n + 0 }'
+  done | paste -sd' '
+}
+spread_to=0
+for k in $(seq 8); do
+  before=$(healthz_counts)
+  for _ in 1 2 3 4 5; do curl -s -o /dev/null -H "Authorization: Bearer client-$k" "$FRONT/healthz"; done
+  after=$(healthz_counts)
+  # exactly one shim counted all five
+  moved=$(paste <(tr ' ' '\n' <<<"$before") <(tr ' ' '\n' <<<"$after") | awk '{ d = $2 - $1; if (d == 5) one++; else if (d != 0) bad++ } END { print (one == 1 && !bad) ? "one" : "no" }')
+  [ "$moved" = one ] || { spread_to=-1; break; }
+  spread_to=$((spread_to + 1))
+done
+if [ "$spread_to" -eq 8 ] && [ -z "$(tr ' ' '\n' <<<"$(healthz_counts)" | grep -x 0)" ]; then
+  report ok "the front sends each Authorization's requests to one shim, and different ones to every shim ($(healthz_counts) /healthz per shim)"
+else
+  report FAIL "the front's hashing by Authorization (client $spread_to; /healthz per shim: $(healthz_counts))"
+fi
+# limit_req on GET /v1/queue, per Authorization: past the burst, nginx answers
+# 429 itself, as problem+json with Retry-After (the shim never sees it).
+for _ in $(seq 12); do
+  curl -s -D "$work/limit.head" -o "$work/limit.body" -H "Authorization: Bearer flood" -H "X-Queue-Token: x" "$FRONT/v1/queue"
+done
+if grep -q '^HTTP/1.1 429' "$work/limit.head" && grep -qi '^retry-after: 1' "$work/limit.head" &&
+   grep -qi '^content-type: application/problem+json' "$work/limit.head" &&
+   [ "$(jq -r '[.type, .status, .code] | join(" ")' "$work/limit.body")" = "about:blank 429 front_rate_limited" ]; then
+  report ok "polling GET /v1/queue past the front's limit answers 429 problem+json with Retry-After"
+else
+  report FAIL "the front's limit on GET /v1/queue"; cat "$work/limit.head" "$work/limit.body"
+fi
+# nginx is the edge: it replaces a client's X-Forwarded-For, and the shims
+# (--trusted-proxies 127.0.0.1) take nginx's for the client: a guest hold made
+# through the front with a forged header is keyed on the real address.
+guest_hold() {  # URL X-Forwarded-For seat: holds as a guest, checks whose address keys it, releases it
+  local hold id
+  hold=$(curl -s "$1/v1/performances/1/holds" -H "X-Forwarded-For: $2" --json "{\"seat_ids\":[$3]}")
+  id=$(jq -r '.reservation_id // 0' <<<"$hold")
+  ask "SELECT CASE guest_key_hash WHEN sha256(convert_to('127.0.0.1', 'UTF8')) THEN '127.0.0.1'
+                                  WHEN sha256(convert_to('$2', 'UTF8')) THEN '$2' END
+         FROM boxoffice.reservations WHERE id = $id"
+  curl -s -o /dev/null "$1/v1/reservations/$id/release" -H "X-Hold-Token: $(jq -r .hold_token <<<"$hold")" --json '{}'
+}
+ask() { $SUDO runuser -u postgres -- psql -X -Atq -p "$BOXOFFICE_PORT" -d boxoffice -c "$1"; }
+direct=$(guest_hold "http://127.0.0.1:$((BOXOFFICE_HTTP_PORT + 1))" 203.0.113.77 30)
+fronted=$(guest_hold "$FRONT" 203.0.113.78 31)
+if [ "$direct" = 203.0.113.77 ] && [ "$fronted" = 127.0.0.1 ]; then
+  report ok "the shims take X-Forwarded-For from 127.0.0.1; the front replaces a client's own (a forged one is not the guest key)"
+else
+  report FAIL "X-Forwarded-For: a shim took '$direct' from 127.0.0.1 (203.0.113.77 expected), the front passed '$fronted' (127.0.0.1 expected)"
+fi
+
 # What the walkthroughs did, as the DBA sees it.
 ask() { $SUDO runuser -u postgres -- psql -X -Atq -p "$BOXOFFICE_PORT" -d boxoffice -c "$1"; }
 check "both walkthroughs confirmed, cancelled and found what they say" \
@@ -97,6 +156,12 @@ check "the sweep is scheduled" "SELECT count(*) = 2 FROM cron.job WHERE jobname 
 # make run again: the database is updated in place, never recreated
 bash scripts/run.sh >"$work/rerun.log" 2>&1
 check "a second make run keeps every reservation" "SELECT count(*) >= 4 FROM boxoffice.reservations"
+if [ "$(pgrep -fc "nginx: master process nginx -p $(pwd)/$BOXOFFICE_STATE_DIR/front")" = 1 ] &&
+   curl -fs "http://127.0.0.1:$BOXOFFICE_HTTP_PORT/readyz" >/dev/null; then
+  report ok "a second make run restarts the front and the shims cleanly (one nginx, ready)"
+else
+  report FAIL "after a second make run the front is not one ready nginx"; tail -5 "$work/rerun.log"
+fi
 
 [ "$failures" -eq 0 ] && rm -rf "$work"
 exit $((failures > 0))
