@@ -14,9 +14,9 @@
 #                                  otherwise nginx runs as whoever runs this script
 #   BOXOFFICE_FRONT_CONNECTIONS    worker_connections, per worker (16384)
 #   BOXOFFICE_FRONT_KEEPALIVE      idle connections to the shims kept per worker (16)
-#   BOXOFFICE_SHIM_THREADS         the shims' --threads (64): nginx never holds more connections
-#                                  to a shim than that (busy: max_conns; idle: workers x keepalive)
-#   BOXOFFICE_FRONT_MAX_CONNS      busy connections per shim (threads - workers x keepalive)
+#   BOXOFFICE_SHIM_THREADS         the shims' --threads (64): the idle connections the workers keep
+#                                  (workers x keepalive) must leave threads for busy ones
+#   BOXOFFICE_FRONT_MAX_CONNS      connections per shim, past which nginx answers 503 (none)
 #   BOXOFFICE_FRONT_QUEUE_RATE     limit_req rate of GET /v1/queue per client (2r/s)
 #   BOXOFFICE_FRONT_QUEUE_BURST    and its burst (5)
 #   BOXOFFICE_FRONT_TRUSTED_PROXIES  proxies in front of nginx whose X-Forwarded-For names the
@@ -108,21 +108,23 @@ if [ $((NOFILE - 1024)) -lt "$WORKER_CONNECTIONS" ]; then
   echo "warning: the open-files hard limit ($hard) allows only $WORKER_CONNECTIONS connections per nginx worker" >&2
 fi
 
-# Connections to a shim, each holding one of its threads: max_conns busy ones
-# plus the idle ones the workers keep (worker_processes auto: one per core).
+# Each connection to a shim holds one of its threads while it is open. The
+# idle ones nginx keeps (workers x keepalive, over all shims) must leave
+# threads for busy ones; the rest wait in the shim's queue (requests take
+# milliseconds, and nginx closes what it does not keep), up to max_conns if set.
 WORKERS=$(nproc)
 KEEPALIVE=${BOXOFFICE_FRONT_KEEPALIVE:-16}
 SHIM_THREADS=${BOXOFFICE_SHIM_THREADS:-64}
-MAX_CONNS=${BOXOFFICE_FRONT_MAX_CONNS:-$((SHIM_THREADS - WORKERS * KEEPALIVE))}
-if [ "$MAX_CONNS" -lt 1 ] || [ $((MAX_CONNS + WORKERS * KEEPALIVE)) -gt "$SHIM_THREADS" ]; then
-  echo "the front would hold more connections to a shim ($MAX_CONNS busy + $WORKERS workers x $KEEPALIVE idle) than its" \
-       "$SHIM_THREADS threads: raise BOXOFFICE_SHIM_THREADS, or lower BOXOFFICE_FRONT_KEEPALIVE or BOXOFFICE_FRONT_MAX_CONNS" >&2
+MAX_CONNS=${BOXOFFICE_FRONT_MAX_CONNS:-}
+if [ $((WORKERS * KEEPALIVE)) -ge "$SHIM_THREADS" ]; then
+  echo "the front's idle connections ($WORKERS workers x $KEEPALIVE) could take all $SHIM_THREADS threads of a shim:" \
+       "raise BOXOFFICE_SHIM_THREADS or lower BOXOFFICE_FRONT_KEEPALIVE" >&2
   exit 1
 fi
 
 servers="" real_ip=""
 for u in "${UPSTREAMS[@]}"; do
-  servers+="        server $u max_conns=$MAX_CONNS max_fails=1 fail_timeout=2s;"$'\n'
+  servers+="        server $u${MAX_CONNS:+ max_conns=$MAX_CONNS} max_fails=3 fail_timeout=2s;"$'\n'
 done
 IFS=',' read -ra proxies <<<"${BOXOFFICE_FRONT_TRUSTED_PROXIES:-}"
 for p in "${proxies[@]}"; do
@@ -175,4 +177,4 @@ if ! answers "$HOST" "$PORT"; then
   exit 1
 fi
 echo "started the front: nginx as $USER_NAME on $listen -> ${UPSTREAMS[*]} (pid $(cat "$DIR/nginx.pid"); $WORKERS workers x" \
-     "$WORKER_CONNECTIONS connections; per shim at most $MAX_CONNS busy + $((WORKERS * KEEPALIVE)) idle connections; $DIR)"
+     "$WORKER_CONNECTIONS connections; per shim at most ${MAX_CONNS:-unlimited} connections, $((WORKERS * KEEPALIVE)) kept idle over all; $DIR)"
