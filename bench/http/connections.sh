@@ -240,7 +240,7 @@ echo
 # front / alone, workload by workload: > 1 means the front gives more
 # (throughput) or takes longer (latency); errors are failed connections
 # (refused, timed out, reset or closed before all their answers) and 5xx.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.3g", a / b }'; }
 if [[ " $SETUPS " == *" front "* && " $SETUPS " == *" alone "* ]]; then
   echo
   echo "| workload | answers/s front / alone | p50 | p99 | errors front vs alone (failed conns + 5xx) |"
