@@ -17,6 +17,8 @@
 #   BOXOFFICE_SHIM_THREADS         the shims' --threads (64): the idle connections the workers keep
 #                                  (workers x keepalive) must leave threads for busy ones
 #   BOXOFFICE_FRONT_MAX_CONNS      connections per shim, past which nginx answers 503 (none)
+#   BOXOFFICE_FRONT_MAX_FAILS      failures that take a shim out for 10 s (0: never; a request
+#                                  that cannot reach one still goes to the next, proxy_next_upstream)
 #   BOXOFFICE_FRONT_QUEUE_RATE     limit_req rate of GET /v1/queue per client (2r/s)
 #   BOXOFFICE_FRONT_QUEUE_BURST    and its burst (5)
 #   BOXOFFICE_FRONT_TRUSTED_PROXIES  proxies in front of nginx whose X-Forwarded-For names the
@@ -124,7 +126,7 @@ fi
 
 servers="" real_ip=""
 for u in "${UPSTREAMS[@]}"; do
-  servers+="        server $u${MAX_CONNS:+ max_conns=$MAX_CONNS} max_fails=3 fail_timeout=2s;"$'\n'
+  servers+="        server $u${MAX_CONNS:+ max_conns=$MAX_CONNS} max_fails=${BOXOFFICE_FRONT_MAX_FAILS:-0};"$'\n'
 done
 IFS=',' read -ra proxies <<<"${BOXOFFICE_FRONT_TRUSTED_PROXIES:-}"
 for p in "${proxies[@]}"; do
