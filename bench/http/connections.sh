@@ -8,7 +8,7 @@
 #   shim       (not by default) one boxoffice-http with its default --threads (16)
 # in one throw-away PostgreSQL 15, everything on 127.0.0.1. The client is
 # bench_connections (connections.cpp): event-driven (epoll), 2 threads.
-#   bash bench/http/connections.sh      # as root, or with sudo; about 2 minutes, each run <= 20 s
+#   bash bench/http/connections.sh      # as root, or with sudo; about 3 minutes, each run <= 25 s
 # Ends with the ratios front / alone of one invocation.
 #
 # Two workloads, the same for every setup:
