@@ -8,7 +8,7 @@
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
-EXTVERSION = 0.4.1
+EXTVERSION = 0.4.2
 
 MODULE_big = boxoffice
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))

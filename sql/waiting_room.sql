@@ -126,6 +126,9 @@ SELECT count(*) AS entries_drawn,
   FROM boxoffice.queue_draw(t.id('wr_later')) d
   JOIN (SELECT e.id, row_number() OVER (ORDER BY sha256(decode(boxoffice.queue_info(t.id('wr_later')) ->> 'seed', 'hex') || int8send(e.id))) AS line
           FROM boxoffice.queue_entries e WHERE e.performance_id = t.id('wr_later') AND e.prequeue) r ON r.id = d.entry_id;
+-- the draw of a performance nobody may see is an error, not an empty draw
+SELECT * FROM boxoffice.queue_draw(-1);
+\echo :LAST_ERROR_SQLSTATE
 -- admission went by the drawn places
 SELECT bool_and((e.state = 'active') = (e.line <= 2)) AS admitted_the_first_two_places
   FROM boxoffice.queue_entries e WHERE e.performance_id = t.id('wr_later');

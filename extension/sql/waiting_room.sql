@@ -13,8 +13,10 @@
 --   * places in line (line) are given in batches, in arrival order, by the
 --     one transaction that advances the line (_advance_queue); it runs under
 --     a try-lock, so callers never wait for it, and at most every 100 ms;
---   * a poll reads its entry and its queue by primary key: the position is
---     line - admitted_through, O(1) in the number of people waiting;
+--   * a poll is one read by primary keys (_queue_standings: the entry, its
+--     queue, its performance): the position is line - admitted_through, O(1)
+--     in the number of people waiting; callers only ask for the line to move
+--     when it is due (_queue_due), and then under a try-lock;
 --   * a slot is taken while an entry is active and its active_until has not
 --     passed (the rule of _entry_state): an active stay that ran out frees
 --     its slot that instant, before anyone tidies it up.
@@ -47,6 +49,8 @@ CREATE TABLE boxoffice.queues (
   advanced_at           timestamptz,
   created_at            timestamptz NOT NULL DEFAULT now(),
   updated_at            timestamptz NOT NULL DEFAULT now(),
+  -- kept by _advance_queue: the newest entry given a place (0.4.2)
+  last_numbered_entry   bigint NOT NULL DEFAULT 0,
   CHECK (seed_commitment = sha256(seed))
 );
 
@@ -63,22 +67,26 @@ CREATE TABLE boxoffice.queue_entries (
   admitted_at    timestamptz,
   active_until   timestamptz,
   ended_at       timestamptz,
+  -- the secret half of the entry's token (_queue_token): random, so a token
+  -- is checked by comparing, not by hashing on every poll
+  token_secret   bytea NOT NULL DEFAULT uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()),
   UNIQUE (performance_id, user_id),
   UNIQUE (performance_id, line),
   CONSTRAINT admitted_has_stay CHECK ((admitted_at IS NULL) = (active_until IS NULL)),
   CONSTRAINT active_was_admitted CHECK (state <> 'active' OR (admitted_at IS NOT NULL AND line IS NOT NULL)),
   CONSTRAINT ended_has_ended_at CHECK ((state IN ('used', 'left', 'expired')) = (ended_at IS NOT NULL))
 );
+-- (arrivals not yet given a place are its NULL lines)
 CREATE INDEX queue_entries_waiting ON boxoffice.queue_entries (performance_id, line) WHERE state = 'waiting';
-CREATE INDEX queue_entries_unnumbered ON boxoffice.queue_entries (performance_id, id) WHERE state = 'waiting' AND line IS NULL;
 CREATE INDEX queue_entries_active ON boxoffice.queue_entries (performance_id, active_until) WHERE state = 'active';
 CREATE INDEX queue_entries_admitted ON boxoffice.queue_entries (performance_id, admitted_at) WHERE admitted_at IS NOT NULL;
 
 CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.queues FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
 
 -- The rule of a turn, the one place that says it: what an entry is at time t.
+-- (STABLE, not IMMUTABLE: an enum's text is, and so callers inline it.)
 CREATE FUNCTION boxoffice._entry_state(state boxoffice.queue_entry_state, active_until timestamptz, sold_out boolean, t timestamptz)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
 RETURN CASE state WHEN 'active' THEN CASE WHEN active_until > t THEN 'active' ELSE 'expired' END
                   WHEN 'waiting' THEN CASE WHEN sold_out THEN 'sold_out' ELSE 'waiting' END
                   ELSE state::text END;
@@ -94,33 +102,35 @@ CREATE TYPE boxoffice.queue_ticket AS (
   poll_after_seconds     int
 );
 
--- The entry's token: its id and a keyed hash of it. The same entry always
--- has the same token (entering again returns it), and nobody can make one.
-CREATE FUNCTION boxoffice._queue_token(entry_id bigint) RETURNS text
-LANGUAGE sql STABLE SET search_path = boxoffice, pg_temp
-RETURN 'q' || entry_id || '.' || encode(sha256(_secret('queue_token') || int8send(entry_id)), 'hex');
+-- The entry's token: its id and its random secret. The same entry always has
+-- the same token (entering again returns it), and nobody can guess one.
+-- Plain SQL without settings, STABLE as bigint || text is, so every caller
+-- inlines it.
+CREATE FUNCTION boxoffice._queue_token(entry_id bigint, token_secret bytea) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN 'q' || entry_id || '.' || encode(token_secret, 'hex');
 
--- The entry a token names, if it is the caller's; one error for unknown,
--- malformed and foreign tokens, so a token tells nothing about others.
-CREATE FUNCTION boxoffice._entry_of(token text, user_id bigint) RETURNS boxoffice.queue_entries
-LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
-DECLARE
-  v_id bigint := substring(token FROM '^q([0-9]{1,18})[.][0-9a-f]{64}$')::bigint;
-  e queue_entries;
-BEGIN
-  SELECT * INTO e FROM queue_entries q WHERE q.id = v_id;
-  IF NOT FOUND OR e.user_id IS DISTINCT FROM _acting_user(_entry_of.user_id) OR _queue_token(v_id) <> token THEN
-    RAISE EXCEPTION 'queue entry not found' USING ERRCODE = _sqlstate('queue_entry_not_found'),
-      DETAIL = 'No entry of yours in a waiting room has this token.', HINT = 'Enter the queue of the performance to get your token.';
-  END IF;
-  RETURN e;
-END $$;
+-- The entry id a token names, or NULL when it is not of the form q<id>.<hash>
+-- (the hash itself is checked against _queue_token).
+CREATE FUNCTION boxoffice._queue_entry_id(token text) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN left(token, 1) = 'q' AND length(split_part(token, '.', 1)) BETWEEN 2 AND 19
+                 AND ltrim(substr(split_part(token, '.', 1), 2), '0123456789') = ''
+            THEN substr(split_part(token, '.', 1), 2)::bigint END;
+
+-- Whether a queue's line is due to move at time t: at most every 100 ms (the
+-- setting boxoffice.queue_pause; tests make it 0). Callers ask it before
+-- calling _advance_queue, so that most polls only read.
+CREATE FUNCTION boxoffice._queue_due(advanced_at timestamptz, t timestamptz) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN advanced_at IS NULL
+    OR advanced_at <= t - coalesce(nullif(current_setting('boxoffice.queue_pause', true), ''), '100 ms')::interval;
 
 -- Moves the line of one queue: shuffles the pre-queue when sales open, gives
 -- places to new arrivals, admits the next in line into free slots, and notes
 -- whether anything is left to sell. One transaction at a time does it (a
--- try-lock: the others go on without waiting), at most every 100 ms (the setting
--- boxoffice.queue_pause; tests make it 0) unless a slot was just freed (force).
+-- try-lock: the others go on without waiting), when it is due (_queue_due)
+-- unless a slot was just freed (force).
 CREATE FUNCTION boxoffice._advance_queue(performance_id bigint, force boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 DECLARE
@@ -136,7 +146,7 @@ BEGIN
   END IF;
   SELECT * INTO q FROM queues WHERE queues.performance_id = _advance_queue.performance_id;
   v_now := clock_timestamp();
-  IF NOT FOUND OR NOT q.enabled OR (NOT force AND q.advanced_at > v_now - coalesce(nullif(current_setting('boxoffice.queue_pause', true), ''), '100 ms')::interval) THEN
+  IF NOT FOUND OR NOT q.enabled OR (NOT force AND NOT _queue_due(q.advanced_at, v_now)) THEN
     RETURN;
   END IF;
   SELECT * INTO p FROM performances WHERE id = q.performance_id;
@@ -151,7 +161,8 @@ BEGIN
       FROM (SELECT x.id, row_number() OVER (ORDER BY sha256(q.seed || int8send(x.id))) AS line
               FROM queue_entries x WHERE x.performance_id = q.performance_id AND x.prequeue) d
      WHERE e.id = d.id;
-    q.numbered_through := (SELECT count(*) FROM queue_entries x WHERE x.performance_id = q.performance_id AND x.prequeue);
+    SELECT count(*), coalesce(max(x.id), 0) INTO q.numbered_through, q.last_numbered_entry
+      FROM queue_entries x WHERE x.performance_id = q.performance_id AND x.prequeue;
     q.opened_at := v_now;
   END IF;
 
@@ -160,8 +171,9 @@ BEGIN
     SELECT x.id, q.numbered_through + row_number() OVER (ORDER BY x.id) AS line
       FROM queue_entries x WHERE x.performance_id = q.performance_id AND x.state = 'waiting' AND x.line IS NULL),
   numbered AS (
-    UPDATE queue_entries e SET line = a.line FROM arrivals a WHERE e.id = a.id RETURNING e.line)
-  SELECT coalesce(max(line), q.numbered_through) INTO q.numbered_through FROM numbered;
+    UPDATE queue_entries e SET line = a.line FROM arrivals a WHERE e.id = a.id RETURNING e.id, e.line)
+  SELECT coalesce(max(line), q.numbered_through), greatest(q.last_numbered_entry, coalesce(max(id), 0))
+    INTO q.numbered_through, q.last_numbered_entry FROM numbered;
 
   -- nothing left to sell: every seat is sold (a hold may still expire)
   q.sold_out := NOT EXISTS (
@@ -198,47 +210,73 @@ BEGIN
   END IF;
 
   UPDATE queues SET opened_at = q.opened_at, numbered_through = q.numbered_through, admitted_through = q.admitted_through,
-                    sold_out = q.sold_out, advanced_at = v_now,
+                    last_numbered_entry = q.last_numbered_entry, sold_out = q.sold_out, advanced_at = v_now,
                     admitted_last_minute = (SELECT count(*) FROM queue_entries x
                                              WHERE x.performance_id = q.performance_id
                                                AND x.admitted_at > v_now - interval '1 minute')
    WHERE queues.performance_id = q.performance_id;
 END $$;
 
--- An entry as its owner sees it: state, place, estimated wait (from the
--- admissions of the last minute, or before any from the slots' turnover),
--- and when to ask again.
-CREATE FUNCTION boxoffice._queue_ticket(e boxoffice.queue_entries) RETURNS boxoffice.queue_ticket
-LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+-- Where an entry stands: the entry with what its ticket is computed from
+-- (its queue, its performance's opening), one read by primary keys.
+CREATE VIEW boxoffice._queue_standings AS
+SELECT e.id AS entry_id, e.performance_id, e.user_id, e.state, e.prequeue, e.line, e.active_until, e.token_secret,
+       q.sold_out, q.numbered_through, q.admitted_through, q.last_numbered_entry, q.admitted_last_minute,
+       q.max_active, q.admissions_per_minute, q.active_stay, q.advanced_at, p.sales_opens_at
+  FROM boxoffice.queue_entries e
+  JOIN boxoffice.queues q ON q.performance_id = e.performance_id
+  JOIN boxoffice.performances p ON p.id = e.performance_id;
+
+-- The entry a token names, if it is the caller's; one error for unknown,
+-- malformed and foreign tokens, so a token tells nothing about others.
+-- (The helpers of the buyer's calls pin no search_path of their own: they
+-- run inside the API functions', and a setting would cost every poll.)
+CREATE FUNCTION boxoffice._entry_of(token text, user_id bigint) RETURNS boxoffice._queue_standings
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  q queues := (SELECT x FROM queues x WHERE x.performance_id = e.performance_id);
-  v_opens timestamptz := (SELECT p.sales_opens_at FROM performances p WHERE p.id = e.performance_id);
-  v_now timestamptz := clock_timestamp();
-  v_state text := _entry_state(e.state, e.active_until, q.sold_out, v_now);
+  s boxoffice._queue_standings;
+BEGIN
+  SELECT * INTO s FROM boxoffice._queue_standings x
+   WHERE x.entry_id = boxoffice._queue_entry_id(token) AND boxoffice._queue_token(x.entry_id, x.token_secret) = token
+     AND x.user_id = boxoffice._acting_user(_entry_of.user_id);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'queue entry not found' USING ERRCODE = boxoffice._sqlstate('queue_entry_not_found'),
+      DETAIL = 'No entry of yours in a waiting room has this token.', HINT = 'Enter the queue of the performance to get your token.';
+  END IF;
+  RETURN s;
+END $$;
+
+-- An entry as its owner sees it at time t: state, place, estimated wait
+-- (from the admissions of the last minute, or before any from the slots'
+-- turnover), and when to ask again. It reads nothing: s has it all.
+CREATE FUNCTION boxoffice._queue_ticket(s boxoffice._queue_standings, t timestamptz) RETURNS boxoffice.queue_ticket
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_state text := boxoffice._entry_state(s.state, s.active_until, s.sold_out, t);
   v_position bigint;
   v_rate float8;  -- admissions per second
   v_wait int;
 BEGIN
-  IF v_state = 'waiting' AND e.line IS NOT NULL THEN
-    v_position := greatest(1, e.line - q.admitted_through);
-  ELSIF v_state = 'waiting' AND NOT e.prequeue THEN  -- entered, place not given yet
-    v_position := greatest(0, q.numbered_through - q.admitted_through) + 1
-                  + (SELECT count(*) FROM queue_entries x
-                      WHERE x.performance_id = e.performance_id AND x.state = 'waiting' AND x.line IS NULL AND x.id < e.id);
+  IF v_state = 'waiting' AND s.line IS NOT NULL THEN
+    v_position := greatest(1, s.line - s.admitted_through);
+  ELSIF v_state = 'waiting' AND NOT s.prequeue THEN
+    -- entered, place not given yet (for at most a pause): behind everyone
+    -- numbered and, at most, everyone who entered since (ids grow)
+    v_position := greatest(0, s.numbered_through - s.admitted_through) + greatest(1, s.entry_id - s.last_numbered_entry);
   END IF;
-  v_rate := CASE WHEN q.admitted_last_minute > 0 THEN q.admitted_last_minute / 60.0
-                 ELSE q.max_active / extract(epoch FROM q.active_stay) END;
-  IF q.admissions_per_minute IS NOT NULL THEN
-    v_rate := least(v_rate, q.admissions_per_minute / 60.0);
+  v_rate := CASE WHEN s.admitted_last_minute > 0 THEN s.admitted_last_minute / 60.0
+                 ELSE s.max_active / extract(epoch FROM s.active_stay) END;
+  IF s.admissions_per_minute IS NOT NULL THEN
+    v_rate := least(v_rate, s.admissions_per_minute / 60.0);
   END IF;
   IF v_state = 'waiting' THEN
-    v_wait := CASE WHEN v_position IS NULL THEN greatest(0, ceil(extract(epoch FROM v_opens - v_now)))
+    v_wait := CASE WHEN v_position IS NULL THEN greatest(0, ceil(extract(epoch FROM s.sales_opens_at - t)))
                    ELSE ceil((v_position - 1) / v_rate) END;
   END IF;
-  RETURN ROW(_queue_token(e.id), e.performance_id, v_state, v_position, v_wait,
-             CASE WHEN v_state = 'active' THEN e.active_until END,
+  RETURN ROW(boxoffice._queue_token(s.entry_id, s.token_secret), s.performance_id, v_state, v_position, v_wait,
+             CASE WHEN v_state = 'active' THEN s.active_until END,
              CASE WHEN v_state = 'waiting' THEN greatest(1, least(30, CASE WHEN v_position IS NULL THEN v_wait ELSE v_wait / 5 END))
-                  WHEN v_state = 'sold_out' THEN 30 END)::queue_ticket;
+                  WHEN v_state = 'sold_out' THEN 30 END)::boxoffice.queue_ticket;
 END $$;
 
 CREATE FUNCTION boxoffice.enter_queue(performance_id bigint, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
@@ -247,7 +285,8 @@ DECLARE
   v_user bigint := _acting_user(user_id);
   p _visible_performances;
   q queues;
-  e queue_entries;
+  s _queue_standings;
+  v_entry bigint;
   v_now timestamptz := clock_timestamp();
 BEGIN
   IF v_user IS NULL THEN
@@ -270,7 +309,7 @@ BEGIN
       DETAIL = format('The pre-queue opens at %s; sales open at %s.', p.sales_opens_at - q.prequeue_lead, p.sales_opens_at),
       HINT = 'Come back when the pre-queue opens: everyone in it gets a fair draw.';
   END IF;
-  SELECT * INTO e FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+  SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
   IF NOT FOUND THEN
     IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
       RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
@@ -282,44 +321,47 @@ BEGIN
     END IF;
     INSERT INTO queue_entries (performance_id, user_id, prequeue)
     VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
-    ON CONFLICT DO NOTHING RETURNING * INTO e;
+    ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
     IF NOT FOUND THEN  -- the same user, entering at the same moment, won
-      SELECT * INTO e FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+      SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
     END IF;
   END IF;
-  IF q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at THEN  -- nothing moves in the pre-queue
+  -- nothing moves in the pre-queue
+  IF (q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at) AND _queue_due(q.advanced_at, v_now) THEN
     PERFORM _advance_queue(performance_id);
-    SELECT * INTO e FROM queue_entries x WHERE x.id = e.id;
   END IF;
-  RETURN _queue_ticket(e);
+  SELECT * INTO s FROM _queue_standings x WHERE x.entry_id = v_entry;
+  RETURN _queue_ticket(s, clock_timestamp());
 END $$;
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
 
 CREATE FUNCTION boxoffice.queue_status(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 DECLARE
-  e queue_entries := _entry_of(token, user_id);
+  s _queue_standings := _entry_of(token, user_id);
+  v_now timestamptz := clock_timestamp();
 BEGIN
-  IF e.state = 'waiting' THEN
-    PERFORM _advance_queue(e.performance_id);
-    SELECT * INTO e FROM queue_entries x WHERE x.id = e.id;
+  IF s.state = 'waiting' AND _queue_due(s.advanced_at, v_now) THEN
+    PERFORM _advance_queue(s.performance_id);
+    SELECT * INTO s FROM _queue_standings x WHERE x.entry_id = s.entry_id;
+    v_now := clock_timestamp();
   END IF;
-  RETURN _queue_ticket(e);
+  RETURN _queue_ticket(s, v_now);
 END $$;
 COMMENT ON FUNCTION boxoffice.queue_status IS 'where a queue entry stands: waiting (position, estimated wait), active (until), used, left, expired or sold_out; polling moves the line';
 
 CREATE FUNCTION boxoffice.leave_queue(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 DECLARE
-  e queue_entries := _entry_of(token, user_id);
+  s _queue_standings := _entry_of(token, user_id);
 BEGIN
   UPDATE queue_entries x SET state = 'left', ended_at = clock_timestamp()
-   WHERE x.id = e.id AND (x.state = 'waiting' OR (x.state = 'active' AND x.active_until > clock_timestamp()));
+   WHERE x.id = s.entry_id AND (x.state = 'waiting' OR (x.state = 'active' AND x.active_until > clock_timestamp()));
   IF FOUND THEN
-    PERFORM _advance_queue(e.performance_id, force => true);  -- the freed slot goes to the next in line now
+    PERFORM _advance_queue(s.performance_id, force => true);  -- the freed slot goes to the next in line now
   END IF;
-  SELECT * INTO e FROM queue_entries x WHERE x.id = e.id;
-  RETURN _queue_ticket(e);
+  SELECT * INTO s FROM _queue_standings x WHERE x.entry_id = s.entry_id;
+  RETURN _queue_ticket(s, clock_timestamp());
 END $$;
 COMMENT ON FUNCTION boxoffice.leave_queue IS 'leaves the waiting room; an active slot goes to the next in line at once; leaving again changes nothing';
 
@@ -399,11 +441,14 @@ COMMENT ON FUNCTION boxoffice.queue_info IS 'a waiting room as anyone may see it
 -- The pre-queue's draw, once sales opened: each pre-queue entry and the place
 -- it drew. Anyone can recompute it from the seed (README: "Checking the draw").
 CREATE FUNCTION boxoffice.queue_draw(performance_id bigint) RETURNS TABLE (entry_id bigint, line bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  PERFORM _visible_performance(performance_id);
+  RETURN QUERY
   SELECT e.id, e.line FROM queue_entries e JOIN queues q ON q.performance_id = e.performance_id
    WHERE e.performance_id = queue_draw.performance_id AND e.prequeue AND q.opened_at IS NOT NULL
-   ORDER BY e.line
-$$;
+   ORDER BY e.line;
+END $$;
 COMMENT ON FUNCTION boxoffice.queue_draw IS 'the places the pre-queue drew at opening (entry id, place); recompute them from the revealed seed';
 
 -- One row per queue, for DBAs.

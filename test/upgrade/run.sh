@@ -98,6 +98,12 @@ for script in extension/versions/boxoffice--*.sql; do
        SELECT count(*) = 8 FROM boxoffice.reservations"
   fi
 
+  # a waiting-room token given out before the update (0.3.0 on make them)
+  queue_token=
+  if [ "$(psql -X -Atq -d "$db" -c "SELECT to_regprocedure('boxoffice._queue_token(bigint)') IS NOT NULL")" = t ]; then
+    queue_token=$(psql -X -Atq -d "$db" -c "SELECT boxoffice._queue_token(id) || ' ' || user_id FROM boxoffice.queue_entries ORDER BY id DESC LIMIT 1")
+  fi
+
   psql -X -Atq -d "$db" -c "SELECT c.relname, string_agg(a.attname, ',' ORDER BY a.attnum)
                               FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                              WHERE c.relnamespace = 'boxoffice'::regnamespace AND c.relkind = 'r'
@@ -131,6 +137,10 @@ for script in extension/versions/boxoffice--*.sql; do
   check "the books balance after the update" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
   check "no sale is dated after its expiry any more" \
     "SELECT count(*) = 0 FROM boxoffice.reservations WHERE confirmed_at > expires_at"
+  if [ -n "$queue_token" ]; then
+    check "a waiting-room token given before the update still names its entry" \
+      "SELECT (boxoffice.queue_status('${queue_token% *}', ${queue_token#* })).state IS NOT NULL"
+  fi
   check "a user still logs in" \
     "SELECT boxoffice.verify_password('upgrade-a@example.com', 'password-a') = (SELECT id FROM boxoffice.users WHERE email = 'upgrade-a@example.com')"
   check "a guest still finds the booking, and its PIN is rehashed on the way" \
