@@ -14,36 +14,42 @@
 #
 # Settings (environment):
 #   STORM_BUYERS          buyers (10000)
-#   STORM_CONNECTIONS     the client's connection limit (960: the shim caps --threads
-#                         at 1024 and needs a thread per keep-alive connection)
-#   STORM_RAMP            seconds within which the buyers arrive (5)
+#   STORM_FRONT           shims behind the front, nginx, as make run starts them (2);
+#                         0: one shim alone, which needs a thread per keep-alive
+#                         connection (--threads, at most 1024)
+#   STORM_CONNECTIONS     the client's connection limit (10000 through the front;
+#                         960 to a shim alone)
+#   STORM_RAMP            seconds within which the buyers arrive (1)
 #   STORM_DEADLINE        longest run, seconds (90)
 #   STORM_MAX_ACTIVE      the waiting room's max_active (200)
 #   STORM_ADMISSIONS      its admissions_per_minute (6000)
-#   STORM_POOL_SIZE       the shim's --pool-size (16)
-#   STORM_THREADS         the shim's --threads (connections + 64, at most 1024)
+#   STORM_POOL_SIZE       each shim's --pool-size (16)
+#   STORM_THREADS         each shim's --threads (64 behind the front, as make run's;
+#                         alone: connections + 64, at most 1024)
 #   STORM_URL             run against this URL instead of the shim started here
 #                         (e.g. an nginx front; it must reach the same database)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BUYERS=${STORM_BUYERS:-10000}
-CONNECTIONS=${STORM_CONNECTIONS:-960}
-RAMP=${STORM_RAMP:-5}
+FRONT=${STORM_FRONT:-2}
+if [ "$FRONT" -gt 0 ]; then CONNECTIONS=${STORM_CONNECTIONS:-10000}; else CONNECTIONS=${STORM_CONNECTIONS:-960}; fi
+RAMP=${STORM_RAMP:-1}
 DEADLINE=${STORM_DEADLINE:-90}
 MAX_ACTIVE=${STORM_MAX_ACTIVE:-200}
 ADMISSIONS=${STORM_ADMISSIONS:-6000}
 POOL_SIZE=${STORM_POOL_SIZE:-16}
-THREADS=${STORM_THREADS:-$((CONNECTIONS + 64))}
+if [ "$FRONT" -gt 0 ]; then THREADS=${STORM_THREADS:-64}; else THREADS=${STORM_THREADS:-$((CONNECTIONS + 64))}; fi
 [ "$THREADS" -le 1024 ] || THREADS=1024
 DB=storm
 SHIM=$ROOT/build/cmake/boxoffice-http
 STORM=$ROOT/build/cmake/storm
 OUT=$(mktemp -d /tmp/boxoffice-storm.XXXXXX)
+[ "$(id -u)" -eq 0 ] && chmod 711 "$OUT"  # nginx runs as www-data, in $OUT/front-state/front
 started=$(date +%s)
 
 [ -x "$SHIM" ] && [ -x "$STORM" ] || { echo "build first: bash scripts/build-install.sh" >&2; exit 1; }
-[ "$THREADS" -gt "$CONNECTIONS" ] || echo "warning: --threads $THREADS <= $CONNECTIONS connections; cpp-httplib needs a thread per keep-alive connection" >&2
+[ "$FRONT" -gt 0 ] || [ "$THREADS" -gt "$CONNECTIONS" ] || echo "warning: --threads $THREADS <= $CONNECTIONS connections; cpp-httplib needs a thread per keep-alive connection" >&2
 echo "open files limit: $(ulimit -n)"
 
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
@@ -62,19 +68,50 @@ psql -X -q -d "$DB" -v login=boxoffice_http -v password="$password" -f scripts/h
 SECRET=$OUT/jwt-secret
 (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n' >"$SECRET")
 
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 12000))
+    (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+shims=()
+cleanup() {
+  [ "$FRONT" -gt 0 ] && BOXOFFICE_STATE_DIR=$OUT/front-state bash scripts/front.sh stop >/dev/null 2>&1
+  local pid
+  for pid in "${shims[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${shims[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+# start_shim N ARGS...: shim N on a port of its own (in $OUT/shim-N.port)
+start_shim() {
+  local n=$1; shift
+  BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$DB user=boxoffice_http password=$password" \
+    "$SHIM" --host 127.0.0.1 --port 0 --port-file "$OUT/shim-$n.port" --pool-size "$POOL_SIZE" --threads "$THREADS" \
+    --jwt-secret-file "$SECRET" "$@" >"$OUT/shim-$n.log" 2>"$OUT/shim-$n.err" &
+  shims+=($!)
+  for _ in $(seq 50); do [ -s "$OUT/shim-$n.port" ] && break; sleep 0.1; done
+  [ -s "$OUT/shim-$n.port" ] || { echo "shim $n did not start:"; cat "$OUT/shim-$n.err"; exit 1; }
+}
+
 if [ -n "${STORM_URL:-}" ]; then
   URL=$STORM_URL
   echo "using $URL (not starting a shim)"
-  shim=
+elif [ "$FRONT" -gt 0 ]; then
+  upstreams=()
+  for n in $(seq "$FRONT"); do
+    start_shim "$n" --trusted-proxies 127.0.0.1
+    upstreams+=("127.0.0.1:$(cat "$OUT/shim-$n.port")")
+  done
+  port=$(free_port)
+  BOXOFFICE_STATE_DIR=$OUT/front-state BOXOFFICE_HTTP_PORT=$port BOXOFFICE_SHIM_THREADS=$THREADS \
+    BOXOFFICE_FRONT_ACCESS_LOG=off bash scripts/front.sh start "${upstreams[@]}" >"$OUT/front.start" 2>&1 ||
+    { cat "$OUT/front.start"; exit 1; }
+  URL="http://127.0.0.1:$port"
+  echo "the front: nginx on $URL, $FRONT shims behind it (${upstreams[*]})"
 else
-  BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$DB user=boxoffice_http password=$password" \
-    "$SHIM" --host 127.0.0.1 --port 0 --port-file "$OUT/port" --pool-size "$POOL_SIZE" --threads "$THREADS" \
-    --jwt-secret-file "$SECRET" >"$OUT/shim.log" 2>"$OUT/shim.err" &
-  shim=$!
-  trap 'kill -TERM "$shim" 2>/dev/null; wait "$shim" 2>/dev/null || true' EXIT
-  for _ in $(seq 50); do [ -s "$OUT/port" ] && break; sleep 0.1; done
-  [ -s "$OUT/port" ] || { echo "the shim did not start:"; cat "$OUT/shim.err"; exit 1; }
-  URL="http://127.0.0.1:$(cat "$OUT/port")"
+  start_shim 1
+  URL="http://127.0.0.1:$(cat "$OUT/shim-1.port")"
 fi
 curl -sf "$URL/readyz" >/dev/null || { echo "$URL is not ready"; exit 1; }
 
@@ -88,7 +125,9 @@ echo "login claims $claims_login; signed claims $claims_signed; GET /v1/me with 
 [ "$me" = "$FIRST_USER" ] || { echo "a signed token is not accepted"; exit 1; }
 
 settle() { sql -c 'VACUUM (ANALYZE) boxoffice.reservations, boxoffice.seats, boxoffice.users' -c CHECKPOINT; }
-log_lines() { if [ -n "$shim" ]; then wc -l <"$OUT/shim.log"; else echo 0; fi; }
+# the shims' access logs together: one JSON line per request
+access_log() { cat "$OUT"/shim-*.log 2>/dev/null || true; }
+log_lines() { access_log | wc -l; }
 
 # run LABEL MODE PERFORMANCE
 run() {
@@ -103,9 +142,10 @@ run() {
       | tee "$OUT/$label.out" || echo "storm $label exited with $?"
   sleep 0.3
   after=$(log_lines)
-  if [ -n "$shim" ]; then
-    sed -n "$((before + 1)),${after}p" "$OUT/shim.log" >"$OUT/$label.access.log"
-    echo "shim access log: $(grep -c '"status":5' "$OUT/$label.access.log" || true) 5xx of $(wc -l <"$OUT/$label.access.log") requests"
+  if [ "${#shims[@]}" -gt 0 ]; then
+    # (with several shims, the lines after "before" are only roughly this run's)
+    access_log | sed -n "$((before + 1)),${after}p" >"$OUT/$label.access.log"
+    echo "shims' access logs: $(grep -c '"status":5' "$OUT/$label.access.log" || true) 5xx of $(wc -l <"$OUT/$label.access.log") requests"
   fi
   psql -X -At -v ON_ERROR_STOP=1 -d "$DB" -v performance="$perf" -f bench/http/storm-facts.sql >"$OUT/$label-facts.json"
   jq -c . "$OUT/$label-facts.json"
@@ -118,6 +158,8 @@ run queue queue "$P_QUEUE"
 
 "$STORM" --report "$OUT/direct.json" "$OUT/direct-facts.json" "$OUT/queue.json" "$OUT/queue-facts.json"
 echo "PostgreSQL $(value 'SHOW server_version'), $(nproc) cores shared by client, shim and server; fsync $(value 'SHOW fsync');"
-echo "shim --threads $THREADS --pool-size $POOL_SIZE; waiting room max_active $MAX_ACTIVE, admissions_per_minute $ADMISSIONS"
+if [ "$FRONT" -gt 0 ]; then echo "the front (nginx) and $FRONT shims behind it, each --threads $THREADS --pool-size $POOL_SIZE;"
+else echo "one shim alone, --threads $THREADS --pool-size $POOL_SIZE;"; fi
+echo "$CONNECTIONS client connections at most; waiting room max_active $MAX_ACTIVE, admissions_per_minute $ADMISSIONS"
 echo "took $(( $(date +%s) - started )) s; raw output in $OUT"
 exit 0

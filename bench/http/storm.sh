@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The on-sale storm: 10,000 logged-in buyers, arriving within 5 s, try to buy
-# the 1,000 seats of one performance through boxoffice-http, without and then
-# with the waiting room, in one throw-away PostgreSQL 15. Builds and installs
-# first (as root, or with sudo). About 2 minutes; killed after 5.
+# The on-sale storm: 10,000 logged-in buyers, arriving within 1 s, try to buy
+# the 1,000 seats of one performance over HTTP, through the front (nginx and
+# 2 boxoffice-http, as make run starts them; STORM_FRONT=0: one shim alone),
+# without and then with the waiting room, in one throw-away PostgreSQL 15.
+# Builds and installs first (as root, or with sudo). About 3 minutes; killed after 5.
 #   bash bench/http/storm.sh
 # Settings: see bench/http/storm-in-cluster.sh (STORM_BUYERS, STORM_CONNECTIONS, ...).
 # -t: a temporary cluster directory; pg_virtualenv turns fsync off
