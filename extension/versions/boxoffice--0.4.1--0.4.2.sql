@@ -7,8 +7,9 @@
 --   * the helpers a poll calls are inlined (STABLE where their bodies are);
 --   * an arrival's place before the line numbers it is estimated from entry
 --     ids (queues.last_numbered_entry), not counted;
---   * arrivals are found through queue_entries_waiting (their NULL lines), so
---     queue_entries_unnumbered goes;
+--   * entering inserts first and reads only on a conflict, and maintains two
+--     indexes fewer: the line is read through the unique key (performance_id,
+--     line), so queue_entries_waiting and queue_entries_unnumbered go;
 --   * queue_draw of an unknown performance is TK001, as everywhere.
 \echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.4.2'" to load this file. \quit
 
@@ -24,7 +25,7 @@ ALTER TABLE boxoffice.queues
   ALTER COLUMN last_numbered_entry SET DEFAULT 0,
   ALTER COLUMN last_numbered_entry SET NOT NULL;
 ALTER TABLE boxoffice.queues ENABLE TRIGGER touch;
-DROP INDEX boxoffice.queue_entries_unnumbered;
+DROP INDEX boxoffice.queue_entries_unnumbered, boxoffice.queue_entries_waiting;
 
 -- A random secret for every entry (the volatile default rewrites the table);
 -- the tokens given out so far stay valid: their secret half was this hash of
@@ -125,7 +126,7 @@ BEGIN
       v_now := clock_timestamp();  -- the moment of admission: after the slots were seen free
       WITH next AS (
         SELECT x.id FROM queue_entries x
-         WHERE x.performance_id = q.performance_id AND x.state = 'waiting' AND x.line IS NOT NULL
+         WHERE x.performance_id = q.performance_id AND x.state = 'waiting' AND x.line > q.admitted_through
          ORDER BY x.line LIMIT v_free FOR UPDATE),
       admitted AS (
         UPDATE queue_entries e SET state = 'active', admitted_at = v_now, active_until = v_now + q.active_stay
@@ -226,22 +227,20 @@ BEGIN
       DETAIL = format('The pre-queue opens at %s; sales open at %s.', p.sales_opens_at - q.prequeue_lead, p.sales_opens_at),
       HINT = 'Come back when the pre-queue opens: everyone in it gets a fair draw.';
   END IF;
-  SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-  IF NOT FOUND THEN
-    IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
-      RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
-    END IF;
-    IF q.opened_at IS NULL THEN
-      -- shared with every other pre-queue arrival; the shuffle waits for us
-      PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
-      q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
-    END IF;
-    INSERT INTO queue_entries (performance_id, user_id, prequeue)
-    VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
-    ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
-    IF NOT FOUND THEN  -- the same user, entering at the same moment, won
-      SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-    END IF;
+  IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
+    RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
+  END IF;
+  IF q.opened_at IS NULL THEN
+    -- shared with every other pre-queue arrival; the shuffle waits for us
+    PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
+    q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
+  END IF;
+  -- at an on-sale nearly everyone enters for the first time: insert first
+  INSERT INTO queue_entries (performance_id, user_id, prequeue)
+  VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
+  ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
+  IF NOT FOUND THEN  -- entered before (or at this moment, and won): the same entry
+    SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
   END IF;
   -- nothing moves in the pre-queue
   IF (q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at) AND _queue_due(q.advanced_at, v_now) THEN

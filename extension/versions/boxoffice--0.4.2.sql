@@ -1182,8 +1182,9 @@ CREATE TABLE boxoffice.queue_entries (
   CONSTRAINT active_was_admitted CHECK (state <> 'active' OR (admitted_at IS NOT NULL AND line IS NOT NULL)),
   CONSTRAINT ended_has_ended_at CHECK ((state IN ('used', 'left', 'expired')) = (ended_at IS NOT NULL))
 );
--- (arrivals not yet given a place are its NULL lines)
-CREATE INDEX queue_entries_waiting ON boxoffice.queue_entries (performance_id, line) WHERE state = 'waiting';
+-- The unique key (performance_id, line) is also how the line is read: the
+-- next to admit are the waiting past admitted_through, the arrivals without
+-- a place are its NULL lines. (Entering maintains no other index for it.)
 CREATE INDEX queue_entries_active ON boxoffice.queue_entries (performance_id, active_until) WHERE state = 'active';
 CREATE INDEX queue_entries_admitted ON boxoffice.queue_entries (performance_id, admitted_at) WHERE admitted_at IS NOT NULL;
 
@@ -1305,7 +1306,7 @@ BEGIN
       v_now := clock_timestamp();  -- the moment of admission: after the slots were seen free
       WITH next AS (
         SELECT x.id FROM queue_entries x
-         WHERE x.performance_id = q.performance_id AND x.state = 'waiting' AND x.line IS NOT NULL
+         WHERE x.performance_id = q.performance_id AND x.state = 'waiting' AND x.line > q.admitted_through
          ORDER BY x.line LIMIT v_free FOR UPDATE),
       admitted AS (
         UPDATE queue_entries e SET state = 'active', admitted_at = v_now, active_until = v_now + q.active_stay
@@ -1415,22 +1416,20 @@ BEGIN
       DETAIL = format('The pre-queue opens at %s; sales open at %s.', p.sales_opens_at - q.prequeue_lead, p.sales_opens_at),
       HINT = 'Come back when the pre-queue opens: everyone in it gets a fair draw.';
   END IF;
-  SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-  IF NOT FOUND THEN
-    IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
-      RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
-    END IF;
-    IF q.opened_at IS NULL THEN
-      -- shared with every other pre-queue arrival; the shuffle waits for us
-      PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
-      q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
-    END IF;
-    INSERT INTO queue_entries (performance_id, user_id, prequeue)
-    VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
-    ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
-    IF NOT FOUND THEN  -- the same user, entering at the same moment, won
-      SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-    END IF;
+  IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
+    RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
+  END IF;
+  IF q.opened_at IS NULL THEN
+    -- shared with every other pre-queue arrival; the shuffle waits for us
+    PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
+    q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
+  END IF;
+  -- at an on-sale nearly everyone enters for the first time: insert first
+  INSERT INTO queue_entries (performance_id, user_id, prequeue)
+  VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
+  ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
+  IF NOT FOUND THEN  -- entered before (or at this moment, and won): the same entry
+    SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
   END IF;
   -- nothing moves in the pre-queue
   IF (q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at) AND _queue_due(q.advanced_at, v_now) THEN
