@@ -1,15 +1,18 @@
 -- boxoffice 0.4.1 -> 0.4.2: the waiting room's buyer calls read less.
---   * a poll is one read by primary keys (the view _queue_standings), and it
---     asks the line to move only when that is due (_queue_due);
+--   * queue_status is C++ (queue_status.cpp): it reads the entry, its queue
+--     and its performance by primary key without SQL, and asks the line to
+--     move only when that is due (_queue_due);
+--   * the rules of a turn (_entry_state, _queue_due, _queue_token,
+--     _queue_entry_id, _queue_ticket) are C++ too, in one place
+--     (queue_ticket.cpp), for SQL and C++ callers alike;
 --   * a token's secret half is random and kept in its entry, so a poll
 --     compares it instead of hashing (SHA-256 cost ~20 us a call here); the
 --     entries made before keep their tokens: their secret is the old hash;
---   * the helpers a poll calls are inlined (STABLE where their bodies are);
 --   * an arrival's place before the line numbers it is estimated from entry
 --     ids (queues.last_numbered_entry), not counted;
---   * entering inserts first and reads only on a conflict, and maintains two
---     indexes fewer: the line is read through the unique key (performance_id,
---     line), so queue_entries_waiting and queue_entries_unnumbered go;
+--   * entering maintains two indexes fewer: the line is read through the
+--     unique key (performance_id, line), so queue_entries_waiting and
+--     queue_entries_unnumbered go;
 --   * queue_draw of an unknown performance is TK001, as everywhere.
 \echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.4.2'" to load this file. \quit
 
@@ -39,24 +42,27 @@ DROP FUNCTION boxoffice._entry_of(text, bigint);
 DROP FUNCTION boxoffice._queue_ticket(boxoffice.queue_entries);
 DROP FUNCTION boxoffice._queue_token(bigint);
 
--- STABLE, as the text of an enum is: an IMMUTABLE function whose body is not
--- cannot be inlined, and every poll called it.
-ALTER FUNCTION boxoffice._entry_state(boxoffice.queue_entry_state, timestamptz, boolean, timestamptz) STABLE;
+-- The rules of a turn move to C++ (extension/src/queue_ticket.cpp).
 
-CREATE FUNCTION boxoffice._queue_token(entry_id bigint, token_secret bytea) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN 'q' || entry_id || '.' || encode(token_secret, 'hex');
-
-CREATE FUNCTION boxoffice._queue_entry_id(token text) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN left(token, 1) = 'q' AND length(split_part(token, '.', 1)) BETWEEN 2 AND 19
-                 AND ltrim(substr(split_part(token, '.', 1), 2), '0123456789') = ''
-            THEN substr(split_part(token, '.', 1), 2)::bigint END;
+CREATE OR REPLACE FUNCTION boxoffice._entry_state(state boxoffice.queue_entry_state, active_until timestamptz, sold_out boolean, t timestamptz)
+RETURNS text LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_entry_state';
 
 CREATE FUNCTION boxoffice._queue_due(advanced_at timestamptz, t timestamptz) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN advanced_at IS NULL
-    OR advanced_at <= t - coalesce(nullif(current_setting('boxoffice.queue_pause', true), ''), '100 ms')::interval;
+LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_due';
+
+-- The rules of a turn move to C++ (extension/src/queue_ticket.cpp).
+
+CREATE OR REPLACE FUNCTION boxoffice._entry_state(state boxoffice.queue_entry_state, active_until timestamptz, sold_out boolean, t timestamptz)
+RETURNS text LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_entry_state';
+
+CREATE FUNCTION boxoffice._queue_due(advanced_at timestamptz, t timestamptz) RETURNS boolean
+LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_due';
+
+CREATE FUNCTION boxoffice._queue_token(entry_id bigint, token_secret bytea) RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_token';
+
+CREATE FUNCTION boxoffice._queue_entry_id(token text) RETURNS bigint
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_entry_id';
 
 CREATE OR REPLACE FUNCTION boxoffice._advance_queue(performance_id bigint, force boolean DEFAULT false) RETURNS void
 LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
@@ -168,34 +174,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION boxoffice._queue_ticket(s boxoffice._queue_standings, t timestamptz) RETURNS boxoffice.queue_ticket
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  v_state text := boxoffice._entry_state(s.state, s.active_until, s.sold_out, t);
-  v_position bigint;
-  v_rate float8;  -- admissions per second
-  v_wait int;
-BEGIN
-  IF v_state = 'waiting' AND s.line IS NOT NULL THEN
-    v_position := greatest(1, s.line - s.admitted_through);
-  ELSIF v_state = 'waiting' AND NOT s.prequeue THEN
-    -- entered, place not given yet (for at most a pause): behind everyone
-    -- numbered and, at most, everyone who entered since (ids grow)
-    v_position := greatest(0, s.numbered_through - s.admitted_through) + greatest(1, s.entry_id - s.last_numbered_entry);
-  END IF;
-  v_rate := CASE WHEN s.admitted_last_minute > 0 THEN s.admitted_last_minute / 60.0
-                 ELSE s.max_active / extract(epoch FROM s.active_stay) END;
-  IF s.admissions_per_minute IS NOT NULL THEN
-    v_rate := least(v_rate, s.admissions_per_minute / 60.0);
-  END IF;
-  IF v_state = 'waiting' THEN
-    v_wait := CASE WHEN v_position IS NULL THEN greatest(0, ceil(extract(epoch FROM s.sales_opens_at - t)))
-                   ELSE ceil((v_position - 1) / v_rate) END;
-  END IF;
-  RETURN ROW(boxoffice._queue_token(s.entry_id, s.token_secret), s.performance_id, v_state, v_position, v_wait,
-             CASE WHEN v_state = 'active' THEN s.active_until END,
-             CASE WHEN v_state = 'waiting' THEN greatest(1, least(30, CASE WHEN v_position IS NULL THEN v_wait ELSE v_wait / 5 END))
-                  WHEN v_state = 'sold_out' THEN 30 END)::boxoffice.queue_ticket;
-END $$;
+LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'boxoffice_queue_ticket';
 
 CREATE OR REPLACE FUNCTION boxoffice.enter_queue(performance_id bigint, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
@@ -227,20 +206,24 @@ BEGIN
       DETAIL = format('The pre-queue opens at %s; sales open at %s.', p.sales_opens_at - q.prequeue_lead, p.sales_opens_at),
       HINT = 'Come back when the pre-queue opens: everyone in it gets a fair draw.';
   END IF;
-  IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
-    RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
-  END IF;
-  IF q.opened_at IS NULL THEN
-    -- shared with every other pre-queue arrival; the shuffle waits for us
-    PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
-    q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
-  END IF;
-  -- at an on-sale nearly everyone enters for the first time: insert first
-  INSERT INTO queue_entries (performance_id, user_id, prequeue)
-  VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
-  ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
-  IF NOT FOUND THEN  -- entered before (or at this moment, and won): the same entry
-    SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+  -- Entering again returns the entry, and takes no id: entry ids only grow
+  -- with arrivals, so they bound the place of one not yet given (_queue_ticket).
+  SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+  IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
+      RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
+    END IF;
+    IF q.opened_at IS NULL THEN
+      -- shared with every other pre-queue arrival; the shuffle waits for us
+      PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
+      q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
+    END IF;
+    INSERT INTO queue_entries (performance_id, user_id, prequeue)
+    VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
+    ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
+    IF NOT FOUND THEN  -- the same user, entering at the same moment, won
+      SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+    END IF;
   END IF;
   -- nothing moves in the pre-queue
   IF (q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at) AND _queue_due(q.advanced_at, v_now) THEN
@@ -252,18 +235,7 @@ END $$;
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
 
 CREATE OR REPLACE FUNCTION boxoffice.queue_status(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
-DECLARE
-  s _queue_standings := _entry_of(token, user_id);
-  v_now timestamptz := clock_timestamp();
-BEGIN
-  IF s.state = 'waiting' AND _queue_due(s.advanced_at, v_now) THEN
-    PERFORM _advance_queue(s.performance_id);
-    SELECT * INTO s FROM _queue_standings x WHERE x.entry_id = s.entry_id;
-    v_now := clock_timestamp();
-  END IF;
-  RETURN _queue_ticket(s, v_now);
-END $$;
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS 'MODULE_PATHNAME', 'boxoffice_queue_status';
 COMMENT ON FUNCTION boxoffice.queue_status IS 'where a queue entry stands: waiting (position, estimated wait), active (until), used, left, expired or sold_out; polling moves the line';
 
 CREATE OR REPLACE FUNCTION boxoffice.leave_queue(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket

@@ -1119,10 +1119,11 @@ ALTER TABLE boxoffice.seat_claims ENABLE ALWAYS TRIGGER derived_only, ENABLE ALW
 --   * places in line (line) are given in batches, in arrival order, by the
 --     one transaction that advances the line (_advance_queue); it runs under
 --     a try-lock, so callers never wait for it, and at most every 100 ms;
---   * a poll is one read by primary keys (_queue_standings: the entry, its
---     queue, its performance): the position is line - admitted_through, O(1)
---     in the number of people waiting; callers only ask for the line to move
---     when it is due (_queue_due), and then under a try-lock;
+--   * a poll reads three rows by primary key (the entry, its queue, its
+--     performance: _queue_standings), in C++ without SQL: the position is
+--     line - admitted_through, O(1) in the number of people waiting; callers
+--     only ask for the line to move when it is due (_queue_due), and then
+--     under a try-lock;
 --   * a slot is taken while an entry is active and its active_until has not
 --     passed (the rule of _entry_state): an active stay that ran out frees
 --     its slot that instant, before anyone tidies it up.
@@ -1190,13 +1191,20 @@ CREATE INDEX queue_entries_admitted ON boxoffice.queue_entries (performance_id, 
 
 CREATE TRIGGER touch BEFORE UPDATE ON boxoffice.queues FOR EACH ROW EXECUTE FUNCTION boxoffice._touch_updated_at();
 
--- The rule of a turn, the one place that says it: what an entry is at time t.
--- (STABLE, not IMMUTABLE: an enum's text is, and so callers inline it.)
+-- The rules of a turn live in one place, extension/src/queue_ticket.cpp:
+-- what an entry is at time t (active until its stay ends, then expired;
+-- waiting, or sold_out when nothing is left to sell), when a line is due to
+-- move (at most every boxoffice.queue_pause; tests make it 0), what a token
+-- is (q<entry id>.<its random secret in hex>) and what a ticket says.
 CREATE FUNCTION boxoffice._entry_state(state boxoffice.queue_entry_state, active_until timestamptz, sold_out boolean, t timestamptz)
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-RETURN CASE state WHEN 'active' THEN CASE WHEN active_until > t THEN 'active' ELSE 'expired' END
-                  WHEN 'waiting' THEN CASE WHEN sold_out THEN 'sold_out' ELSE 'waiting' END
-                  ELSE state::text END;
+RETURNS text LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_entry_state';
+CREATE FUNCTION boxoffice._queue_due(advanced_at timestamptz, t timestamptz) RETURNS boolean
+LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_due';
+CREATE FUNCTION boxoffice._queue_token(entry_id bigint, token_secret bytea) RETURNS text
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_token';
+-- the entry id a token names; NULL when it is not of a token's form
+CREATE FUNCTION boxoffice._queue_entry_id(token text) RETURNS bigint
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_entry_id';
 
 -- What a buyer gets back from enter_queue, queue_status and leave_queue.
 CREATE TYPE boxoffice.queue_ticket AS (
@@ -1208,30 +1216,6 @@ CREATE TYPE boxoffice.queue_ticket AS (
   active_until           timestamptz,
   poll_after_seconds     int
 );
-
--- The entry's token: its id and its random secret. The same entry always has
--- the same token (entering again returns it), and nobody can guess one.
--- Plain SQL without settings, STABLE as bigint || text is, so every caller
--- inlines it.
-CREATE FUNCTION boxoffice._queue_token(entry_id bigint, token_secret bytea) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN 'q' || entry_id || '.' || encode(token_secret, 'hex');
-
--- The entry id a token names, or NULL when it is not of the form q<id>.<hash>
--- (the hash itself is checked against _queue_token).
-CREATE FUNCTION boxoffice._queue_entry_id(token text) RETURNS bigint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN left(token, 1) = 'q' AND length(split_part(token, '.', 1)) BETWEEN 2 AND 19
-                 AND ltrim(substr(split_part(token, '.', 1), 2), '0123456789') = ''
-            THEN substr(split_part(token, '.', 1), 2)::bigint END;
-
--- Whether a queue's line is due to move at time t: at most every 100 ms (the
--- setting boxoffice.queue_pause; tests make it 0). Callers ask it before
--- calling _advance_queue, so that most polls only read.
-CREATE FUNCTION boxoffice._queue_due(advanced_at timestamptz, t timestamptz) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN advanced_at IS NULL
-    OR advanced_at <= t - coalesce(nullif(current_setting('boxoffice.queue_pause', true), ''), '100 ms')::interval;
 
 -- Moves the line of one queue: shuffles the pre-queue when sales open, gives
 -- places to new arrivals, admits the next in line into free slots, and notes
@@ -1355,36 +1339,9 @@ END $$;
 
 -- An entry as its owner sees it at time t: state, place, estimated wait
 -- (from the admissions of the last minute, or before any from the slots'
--- turnover), and when to ask again. It reads nothing: s has it all.
+-- turnover), and when to ask again (queue_ticket.cpp).
 CREATE FUNCTION boxoffice._queue_ticket(s boxoffice._queue_standings, t timestamptz) RETURNS boxoffice.queue_ticket
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  v_state text := boxoffice._entry_state(s.state, s.active_until, s.sold_out, t);
-  v_position bigint;
-  v_rate float8;  -- admissions per second
-  v_wait int;
-BEGIN
-  IF v_state = 'waiting' AND s.line IS NOT NULL THEN
-    v_position := greatest(1, s.line - s.admitted_through);
-  ELSIF v_state = 'waiting' AND NOT s.prequeue THEN
-    -- entered, place not given yet (for at most a pause): behind everyone
-    -- numbered and, at most, everyone who entered since (ids grow)
-    v_position := greatest(0, s.numbered_through - s.admitted_through) + greatest(1, s.entry_id - s.last_numbered_entry);
-  END IF;
-  v_rate := CASE WHEN s.admitted_last_minute > 0 THEN s.admitted_last_minute / 60.0
-                 ELSE s.max_active / extract(epoch FROM s.active_stay) END;
-  IF s.admissions_per_minute IS NOT NULL THEN
-    v_rate := least(v_rate, s.admissions_per_minute / 60.0);
-  END IF;
-  IF v_state = 'waiting' THEN
-    v_wait := CASE WHEN v_position IS NULL THEN greatest(0, ceil(extract(epoch FROM s.sales_opens_at - t)))
-                   ELSE ceil((v_position - 1) / v_rate) END;
-  END IF;
-  RETURN ROW(boxoffice._queue_token(s.entry_id, s.token_secret), s.performance_id, v_state, v_position, v_wait,
-             CASE WHEN v_state = 'active' THEN s.active_until END,
-             CASE WHEN v_state = 'waiting' THEN greatest(1, least(30, CASE WHEN v_position IS NULL THEN v_wait ELSE v_wait / 5 END))
-                  WHEN v_state = 'sold_out' THEN 30 END)::boxoffice.queue_ticket;
-END $$;
+LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'boxoffice_queue_ticket';
 
 CREATE FUNCTION boxoffice.enter_queue(performance_id bigint, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
@@ -1416,20 +1373,24 @@ BEGIN
       DETAIL = format('The pre-queue opens at %s; sales open at %s.', p.sales_opens_at - q.prequeue_lead, p.sales_opens_at),
       HINT = 'Come back when the pre-queue opens: everyone in it gets a fair draw.';
   END IF;
-  IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
-    RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
-  END IF;
-  IF q.opened_at IS NULL THEN
-    -- shared with every other pre-queue arrival; the shuffle waits for us
-    PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
-    q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
-  END IF;
-  -- at an on-sale nearly everyone enters for the first time: insert first
-  INSERT INTO queue_entries (performance_id, user_id, prequeue)
-  VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
-  ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
-  IF NOT FOUND THEN  -- entered before (or at this moment, and won): the same entry
-    SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+  -- Entering again returns the entry, and takes no id: entry ids only grow
+  -- with arrivals, so they bound the place of one not yet given (_queue_ticket).
+  SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+  IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
+      RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
+    END IF;
+    IF q.opened_at IS NULL THEN
+      -- shared with every other pre-queue arrival; the shuffle waits for us
+      PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
+      q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
+    END IF;
+    INSERT INTO queue_entries (performance_id, user_id, prequeue)
+    VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
+    ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
+    IF NOT FOUND THEN  -- the same user, entering at the same moment, won
+      SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
+    END IF;
   END IF;
   -- nothing moves in the pre-queue
   IF (q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at) AND _queue_due(q.advanced_at, v_now) THEN
@@ -1440,19 +1401,10 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
 
+-- Everyone waiting polls: queue_status.cpp reads the entry, its queue and its
+-- performance by primary key without SQL, and moves the line when it is due.
 CREATE FUNCTION boxoffice.queue_status(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
-DECLARE
-  s _queue_standings := _entry_of(token, user_id);
-  v_now timestamptz := clock_timestamp();
-BEGIN
-  IF s.state = 'waiting' AND _queue_due(s.advanced_at, v_now) THEN
-    PERFORM _advance_queue(s.performance_id);
-    SELECT * INTO s FROM _queue_standings x WHERE x.entry_id = s.entry_id;
-    v_now := clock_timestamp();
-  END IF;
-  RETURN _queue_ticket(s, v_now);
-END $$;
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS 'MODULE_PATHNAME', 'boxoffice_queue_status';
 COMMENT ON FUNCTION boxoffice.queue_status IS 'where a queue entry stands: waiting (position, estimated wait), active (until), used, left, expired or sold_out; polling moves the line';
 
 CREATE FUNCTION boxoffice.leave_queue(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
