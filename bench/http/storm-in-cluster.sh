@@ -125,15 +125,23 @@ echo "login claims $claims_login; signed claims $claims_signed; GET /v1/me with 
 [ "$me" = "$FIRST_USER" ] || { echo "a signed token is not accepted"; exit 1; }
 
 settle() { sql -c 'VACUUM (ANALYZE) boxoffice.reservations, boxoffice.seats, boxoffice.users' -c CHECKPOINT; }
-# the shims' access logs together: one JSON line per request
-access_log() { cat "$OUT"/shim-*.log 2>/dev/null || true; }
-log_lines() { access_log | wc -l; }
+# Each shim's access log (one JSON line per request) is cut per run by its
+# own line count: mark LABEL notes the counts, cut LABEL takes what came since.
+mark() { for f in "$OUT"/shim-*.log; do wc -l <"$f" >"$f.$1.mark"; done; }
+cut_run() { for f in "$OUT"/shim-*.log; do tail -n +"$(( $(cat "$f.$1.mark") + 1 ))" "$f"; done; }
+# p50/p99 per route of the time the shims took (the client's figures add the
+# time a request waited for a shim thread, in the front, and in the client)
+shim_times() {
+  perl -ne 'if (/"duration_ms":([0-9.]+),"method":"(\w+)".*"route":"([^"]+)"/) { push @{$d{"$2 $3"}}, $1 }
+    END { for $k (sort keys %d) { @a = sort { $a <=> $b } @{$d{$k}}; $n = @a;
+      printf "  %-52s %7d %8.1f %8.1f\n", $k, $n, $a[int(($n - 1) * 0.5)], $a[int(($n - 1) * 0.99)] } }' "$1"
+}
 
 # run LABEL MODE PERFORMANCE
 run() {
-  local label=$1 mode=$2 perf=$3 before after
+  local label=$1 mode=$2 perf=$3
   settle
-  before=$(log_lines)
+  mark "$label"
   echo "run $label: $BUYERS buyers, $CONNECTIONS connections, performance $perf"
   timeout --signal=TERM --kill-after=10 $((DEADLINE + 30)) \
     "$STORM" --url "$URL" --mode "$mode" --label "$label" --performance "$perf" --first-user "$FIRST_USER" \
@@ -141,11 +149,11 @@ run() {
       --deadline-seconds "$DEADLINE" --jwt-secret-file "$SECRET" --json "$OUT/$label.json" \
       | tee "$OUT/$label.out" || echo "storm $label exited with $?"
   sleep 0.3
-  after=$(log_lines)
   if [ "${#shims[@]}" -gt 0 ]; then
-    # (with several shims, the lines after "before" are only roughly this run's)
-    access_log | sed -n "$((before + 1)),${after}p" >"$OUT/$label.access.log"
+    cut_run "$label" >"$OUT/$label.access.log"
     echo "shims' access logs: $(grep -c '"status":5' "$OUT/$label.access.log" || true) 5xx of $(wc -l <"$OUT/$label.access.log") requests"
+    echo "  time in the shims, by route:                        requests   p50 ms   p99 ms"
+    shim_times "$OUT/$label.access.log"
   fi
   psql -X -At -v ON_ERROR_STOP=1 -d "$DB" -v performance="$perf" -f bench/http/storm-facts.sql >"$OUT/$label-facts.json"
   jq -c . "$OUT/$label-facts.json"
