@@ -8,8 +8,9 @@
 -- when sales open, by a seed whose hash was published before anyone arrived.
 --
 -- Why it holds under load:
---   * entering is one INSERT (the unique key (performance_id, user_id) makes
---     a second entry impossible); nobody updates a shared row to enter;
+--   * entering is one read and one INSERT (enter_queue.cpp; the unique key
+--     (performance_id, user_id) makes a second entry impossible); nobody
+--     updates a shared row to enter;
 --   * places in line (line) are given in batches, in arrival order, by the
 --     one transaction that advances the line (_advance_queue); it runs under
 --     a try-lock, so callers never wait for it, and at most every 100 ms;
@@ -237,62 +238,11 @@ END $$;
 CREATE FUNCTION boxoffice._queue_ticket(s boxoffice._queue_standings, t timestamptz) RETURNS boxoffice.queue_ticket
 LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'boxoffice_queue_ticket';
 
+-- Everyone arriving at an on-sale enters at once: enter_queue.cpp checks the
+-- performance, its queue, the user and an entry already there in one read,
+-- inserts, and moves the line only when it is due.
 CREATE FUNCTION boxoffice.enter_queue(performance_id bigint, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
-DECLARE
-  v_user bigint := _acting_user(user_id);
-  p _visible_performances;
-  q queues;
-  s _queue_standings;
-  v_entry bigint;
-  v_now timestamptz := clock_timestamp();
-BEGIN
-  IF v_user IS NULL THEN
-    RAISE EXCEPTION 'login required' USING ERRCODE = _sqlstate('login_required'),
-      DETAIL = 'The waiting room admits logged-in users only, one entry each.', HINT = 'Log in, then enter the queue.';
-  END IF;
-  p := _visible_performance(performance_id);
-  IF p.status <> 'scheduled' OR v_now >= p.sales_closes_at THEN
-    RAISE EXCEPTION 'performance is not on sale' USING ERRCODE = _sqlstate('performance_not_on_sale'),
-      DETAIL = CASE WHEN p.status <> 'scheduled' THEN 'The performance has been cancelled.'
-                    ELSE format('Sales closed at %s.', p.sales_closes_at) END;
-  END IF;
-  SELECT * INTO q FROM queues x WHERE x.performance_id = enter_queue.performance_id AND x.enabled;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'this performance has no waiting room' USING ERRCODE = _sqlstate('queue_not_enabled'),
-      DETAIL = format('Performance %s sells without a queue.', performance_id), HINT = 'Hold seats directly.';
-  END IF;
-  IF v_now < p.sales_opens_at - q.prequeue_lead THEN
-    RAISE EXCEPTION 'the waiting room is not open yet' USING ERRCODE = _sqlstate('queue_not_open'),
-      DETAIL = format('The pre-queue opens at %s; sales open at %s.', p.sales_opens_at - q.prequeue_lead, p.sales_opens_at),
-      HINT = 'Come back when the pre-queue opens: everyone in it gets a fair draw.';
-  END IF;
-  -- Entering again returns the entry, and takes no id: entry ids only grow
-  -- with arrivals, so they bound the place of one not yet given (_queue_ticket).
-  SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-  IF NOT FOUND THEN
-    IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
-      RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
-    END IF;
-    IF q.opened_at IS NULL THEN
-      -- shared with every other pre-queue arrival; the shuffle waits for us
-      PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
-      q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
-    END IF;
-    INSERT INTO queue_entries (performance_id, user_id, prequeue)
-    VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
-    ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
-    IF NOT FOUND THEN  -- the same user, entering at the same moment, won
-      SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-    END IF;
-  END IF;
-  -- nothing moves in the pre-queue
-  IF (q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at) AND _queue_due(q.advanced_at, v_now) THEN
-    PERFORM _advance_queue(performance_id);
-  END IF;
-  SELECT * INTO s FROM _queue_standings x WHERE x.entry_id = v_entry;
-  RETURN _queue_ticket(s, clock_timestamp());
-END $$;
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS 'MODULE_PATHNAME', 'boxoffice_enter_queue';
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
 
 -- Everyone waiting polls: queue_status.cpp reads the entry, its queue and its

@@ -1,7 +1,9 @@
 -- boxoffice 0.4.1 -> 0.4.2: the waiting room's buyer calls read less.
---   * queue_status is C++ (queue_status.cpp): it reads the entry, its queue
---     and its performance by primary key without SQL, and asks the line to
---     move only when that is due (_queue_due);
+--   * queue_status is C++ (queue_status.cpp): it reads the entry and its
+--     queue by primary key without SQL, and asks the line to move only when
+--     that is due (_queue_due);
+--   * enter_queue is C++ (enter_queue.cpp): one read of all it checks, the
+--     INSERT, and an advance only when due;
 --   * the rules of a turn (_entry_state, _queue_due, _queue_token,
 --     _queue_entry_id, _queue_ticket) are C++ too, in one place
 --     (queue_ticket.cpp), for SQL and C++ callers alike;
@@ -41,14 +43,6 @@ UPDATE boxoffice.queue_entries e SET token_secret = sha256(k.value || int8send(e
 DROP FUNCTION boxoffice._entry_of(text, bigint);
 DROP FUNCTION boxoffice._queue_ticket(boxoffice.queue_entries);
 DROP FUNCTION boxoffice._queue_token(bigint);
-
--- The rules of a turn move to C++ (extension/src/queue_ticket.cpp).
-
-CREATE OR REPLACE FUNCTION boxoffice._entry_state(state boxoffice.queue_entry_state, active_until timestamptz, sold_out boolean, t timestamptz)
-RETURNS text LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_entry_state';
-
-CREATE FUNCTION boxoffice._queue_due(advanced_at timestamptz, t timestamptz) RETURNS boolean
-LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'boxoffice_queue_due';
 
 -- The rules of a turn move to C++ (extension/src/queue_ticket.cpp).
 
@@ -177,61 +171,7 @@ CREATE FUNCTION boxoffice._queue_ticket(s boxoffice._queue_standings, t timestam
 LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'boxoffice_queue_ticket';
 
 CREATE OR REPLACE FUNCTION boxoffice.enter_queue(performance_id bigint, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
-DECLARE
-  v_user bigint := _acting_user(user_id);
-  p _visible_performances;
-  q queues;
-  s _queue_standings;
-  v_entry bigint;
-  v_now timestamptz := clock_timestamp();
-BEGIN
-  IF v_user IS NULL THEN
-    RAISE EXCEPTION 'login required' USING ERRCODE = _sqlstate('login_required'),
-      DETAIL = 'The waiting room admits logged-in users only, one entry each.', HINT = 'Log in, then enter the queue.';
-  END IF;
-  p := _visible_performance(performance_id);
-  IF p.status <> 'scheduled' OR v_now >= p.sales_closes_at THEN
-    RAISE EXCEPTION 'performance is not on sale' USING ERRCODE = _sqlstate('performance_not_on_sale'),
-      DETAIL = CASE WHEN p.status <> 'scheduled' THEN 'The performance has been cancelled.'
-                    ELSE format('Sales closed at %s.', p.sales_closes_at) END;
-  END IF;
-  SELECT * INTO q FROM queues x WHERE x.performance_id = enter_queue.performance_id AND x.enabled;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'this performance has no waiting room' USING ERRCODE = _sqlstate('queue_not_enabled'),
-      DETAIL = format('Performance %s sells without a queue.', performance_id), HINT = 'Hold seats directly.';
-  END IF;
-  IF v_now < p.sales_opens_at - q.prequeue_lead THEN
-    RAISE EXCEPTION 'the waiting room is not open yet' USING ERRCODE = _sqlstate('queue_not_open'),
-      DETAIL = format('The pre-queue opens at %s; sales open at %s.', p.sales_opens_at - q.prequeue_lead, p.sales_opens_at),
-      HINT = 'Come back when the pre-queue opens: everyone in it gets a fair draw.';
-  END IF;
-  -- Entering again returns the entry, and takes no id: entry ids only grow
-  -- with arrivals, so they bound the place of one not yet given (_queue_ticket).
-  SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-  IF NOT FOUND THEN
-    IF NOT EXISTS (SELECT FROM users u WHERE u.id = v_user AND u.deleted_at IS NULL) THEN
-      RAISE EXCEPTION 'user not found' USING ERRCODE = _sqlstate('user_not_found'), DETAIL = format('There is no user %s.', v_user);
-    END IF;
-    IF q.opened_at IS NULL THEN
-      -- shared with every other pre-queue arrival; the shuffle waits for us
-      PERFORM pg_advisory_xact_lock_shared(1005, performance_id::int);
-      q.opened_at := (SELECT x.opened_at FROM queues x WHERE x.performance_id = enter_queue.performance_id);
-    END IF;
-    INSERT INTO queue_entries (performance_id, user_id, prequeue)
-    VALUES (enter_queue.performance_id, v_user, q.opened_at IS NULL)
-    ON CONFLICT DO NOTHING RETURNING id INTO v_entry;
-    IF NOT FOUND THEN  -- the same user, entering at the same moment, won
-      SELECT x.id INTO v_entry FROM queue_entries x WHERE x.performance_id = enter_queue.performance_id AND x.user_id = v_user;
-    END IF;
-  END IF;
-  -- nothing moves in the pre-queue
-  IF (q.opened_at IS NOT NULL OR v_now >= p.sales_opens_at) AND _queue_due(q.advanced_at, v_now) THEN
-    PERFORM _advance_queue(performance_id);
-  END IF;
-  SELECT * INTO s FROM _queue_standings x WHERE x.entry_id = v_entry;
-  RETURN _queue_ticket(s, clock_timestamp());
-END $$;
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS 'MODULE_PATHNAME', 'boxoffice_enter_queue';
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
 
 CREATE OR REPLACE FUNCTION boxoffice.queue_status(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
