@@ -2,8 +2,8 @@
 // waiting room of a performance; entering again returns the same entry and
 // token. Everyone arriving at an on-sale calls it at once, so it is two
 // prepared statements: one read of everything it checks (the performance as
-// buyers see it, its queue, the user, an entry already there), and the
-// INSERT. The unique key (performance_id, user_id) makes a second entry
+// buyers see it, its queue, the user), and the INSERT; an entry already
+// there is looked up by its unique key without SQL (queue_standing.cpp). The unique key (performance_id, user_id) makes a second entry
 // impossible; the line moves (_advance_queue) only when that is due, and the
 // ticket is computed in C++ from the entry read back without SQL.
 #include <optional>
@@ -32,7 +32,6 @@ constexpr const char* kArrival =
     "       p.sales_opens_at::text AS opens_text, q.performance_id IS NOT NULL AS has_queue,"
     "       (p.sales_opens_at - q.prequeue_lead) AS prequeue_opens_at,"
     "       (p.sales_opens_at - q.prequeue_lead)::text AS prequeue_opens_text, q.opened_at, q.advanced_at,"
-    "       (SELECT e.id FROM boxoffice.queue_entries e WHERE e.performance_id = p.id AND e.user_id = $2) AS entry_id,"
     "       EXISTS (SELECT FROM boxoffice.users u WHERE u.id = $2 AND u.deleted_at IS NULL) AS user_exists"
     "  FROM boxoffice._visible_performances p"
     "  LEFT JOIN boxoffice.queues q ON q.performance_id = p.id AND q.enabled"
@@ -70,7 +69,7 @@ Datum enter_queue(FunctionCallInfo fcinfo) {
                       ".",
                   "Come back when the pre-queue opens: everyone in it gets a fair draw.");
     std::optional<TimestampTz> opened_at = p.optional_timestamptz("opened_at");
-    if (std::optional<int64_t> existing = p.optional_bigint("entry_id")) {
+    if (std::optional<int64_t> existing = entry_of_user(*performance_id, *user)) {
       // entering again takes no entry id: ids only grow with arrivals, so
       // they bound the place of one not yet given (queue_ticket.cpp)
       entry_id = *existing;
@@ -94,9 +93,9 @@ Datum enter_queue(FunctionCallInfo fcinfo) {
       if (!inserted.empty()) {
         entry_id = inserted.first().bigint("id");
       } else {  // the same user, entering at the same moment, won
-        static Plan winner("SELECT e.id FROM boxoffice.queue_entries e WHERE e.performance_id = $1 AND e.user_id = $2",
-                           {INT8OID, INT8OID});
-        entry_id = winner.run_on_latest(Args().bigint(performance_id).bigint(user), 1).first().bigint("id");
+        std::optional<int64_t> winner = entry_of_user(*performance_id, *user);
+        if (!winner) throw Error(ERRCODE_INTERNAL_ERROR, "queue entry neither inserted nor found");
+        entry_id = *winner;
       }
     }
     // nothing moves in the pre-queue

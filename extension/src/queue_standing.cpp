@@ -30,16 +30,24 @@ struct Row {
   TupleDesc desc = nullptr;
 };
 
-// PostgreSQL only (inside pg_call).
-Row row_by_key(Oid schema, const char* table, const char* key_index, int64 key, Snapshot snapshot) {
+// PostgreSQL only (inside pg_call). The row whose int8 columns named in
+// columns equal keys, through the unique index key_index.
+Row row_by_keys(Oid schema, const char* table, const char* key_index, const char* const* columns, const int64* keys,
+                int nkeys, Snapshot snapshot) {
   Row row;
   Oid table_id = get_relname_relid(table, schema);
   Oid index_id = get_relname_relid(key_index, schema);
   if (!OidIsValid(table_id) || !OidIsValid(index_id)) elog(ERROR, "boxoffice.%s or its key is missing", table);
   Relation rel = table_open(table_id, AccessShareLock);
-  ScanKeyData scan_key;
-  ScanKeyInit(&scan_key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
-  SysScanDesc scan = systable_beginscan(rel, index_id, true, snapshot, 1, &scan_key);
+  ScanKeyData scan_keys[2];
+  Assert(nkeys <= 2);
+  for (int i = 0; i < nkeys; i++) {
+    AttrNumber column = get_attnum(table_id, columns[i]);
+    if (column == InvalidAttrNumber) elog(ERROR, "boxoffice.%s has no column %s", table, columns[i]);
+    // a heap column number: systable_beginscan maps it to the index's
+    ScanKeyInit(&scan_keys[i], column, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
+  }
+  SysScanDesc scan = systable_beginscan(rel, index_id, true, snapshot, nkeys, scan_keys);
   HeapTuple found = systable_getnext(scan);
   if (HeapTupleIsValid(found)) {
     row.tuple = heap_copytuple(found);
@@ -48,6 +56,11 @@ Row row_by_key(Oid schema, const char* table, const char* key_index, int64 key, 
   systable_endscan(scan);
   table_close(rel, AccessShareLock);
   return row;
+}
+
+// The row of a table whose primary key, an int8 column named key, is value.
+Row row_by_key(Oid schema, const char* table, const char* key_index, int64 value, Snapshot snapshot, const char* key) {
+  return row_by_keys(schema, table, key_index, &key, &value, 1, snapshot);
 }
 
 // The rows a standing is made of (the view _queue_standings). The
@@ -96,19 +109,40 @@ std::optional<QueueStanding> read_standing(int64_t entry_id, bool latest) {
     Oid schema = get_namespace_oid("boxoffice", false);
     if (latest) CommandCounterIncrement();  // so that this transaction's last writes are seen
     Snapshot snapshot = latest ? GetLatestSnapshot() : GetActiveSnapshot();
-    rows.entry = row_by_key(schema, "queue_entries", "queue_entries_pkey", entry_id, snapshot);
+    rows.entry = row_by_key(schema, "queue_entries", "queue_entries_pkey", entry_id, snapshot, "id");
     if (!rows.entry.tuple) return;
     bool isnull;
     bool found;
     int64 performance_id = DatumGetInt64(column_of(rows.entry, "performance_id", &found, &isnull));
-    rows.queue = row_by_key(schema, "queues", "queues_pkey", performance_id, snapshot);
+    rows.queue = row_by_key(schema, "queues", "queues_pkey", performance_id, snapshot, "performance_id");
     bool prequeue = DatumGetBool(column_of(rows.entry, "prequeue", &found, &isnull));
     column_of(rows.entry, "line", &found, &isnull);
-    if (prequeue && isnull) rows.performance = row_by_key(schema, "performances", "performances_pkey", performance_id, snapshot);
+    if (prequeue && isnull) rows.performance = row_by_key(schema, "performances", "performances_pkey", performance_id, snapshot, "id");
   });
   if (!rows.entry.tuple || !rows.queue.tuple) return std::nullopt;
   return standing_from({column_of_rows, &rows});
 }
 
+
+std::optional<int64_t> entry_of_user(int64_t performance_id, int64_t user_id) {
+  struct Found {
+    bool found;
+    int64 id;
+  };
+  Found f = pg_call([&] {
+    static const char* const columns[] = {"performance_id", "user_id"};
+    const int64 keys[] = {performance_id, user_id};
+    Row row = row_by_keys(get_namespace_oid("boxoffice", false), "queue_entries", "queue_entries_performance_id_user_id_key",
+                          columns, keys, 2, GetLatestSnapshot());
+    Found r{row.tuple != nullptr, 0};
+    if (r.found) {
+      bool found, isnull;
+      r.id = DatumGetInt64(column_of(row, "id", &found, &isnull));
+    }
+    return r;
+  });
+  if (!f.found) return std::nullopt;
+  return f.id;
+}
 
 }  // namespace boxoffice

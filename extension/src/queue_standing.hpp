@@ -14,4 +14,10 @@ namespace boxoffice {
 // writes; nullopt when there is no such entry.
 std::optional<QueueStanding> read_standing(int64_t entry_id, bool latest);
 
+// The id of user_id's entry for performance_id, as of now, through the
+// unique key (performance_id, user_id); nullopt when there is none. (Read
+// without a plan: a plan made while the table was empty may pick another
+// index that starts with performance_id and walk the whole line.)
+std::optional<int64_t> entry_of_user(int64_t performance_id, int64_t user_id);
+
 }  // namespace boxoffice

@@ -171,7 +171,8 @@ CREATE FUNCTION boxoffice._queue_ticket(s boxoffice._queue_standings, t timestam
 LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'boxoffice_queue_ticket';
 
 CREATE OR REPLACE FUNCTION boxoffice.enter_queue(performance_id bigint, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
-LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS 'MODULE_PATHNAME', 'boxoffice_enter_queue';
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_enter_queue';
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
 
 CREATE OR REPLACE FUNCTION boxoffice.queue_status(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket

@@ -1346,9 +1346,11 @@ LANGUAGE c STABLE STRICT AS 'MODULE_PATHNAME', 'boxoffice_queue_ticket';
 
 -- Everyone arriving at an on-sale enters at once: enter_queue.cpp checks the
 -- performance, its queue, the user and an entry already there in one read,
--- inserts, and moves the line only when it is due.
+-- inserts, and moves the line only when it is due. (enable_seqscan off, as
+-- for the engine: its plans are made once, maybe while the tables are empty.)
 CREATE FUNCTION boxoffice.enter_queue(performance_id bigint, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
-LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS 'MODULE_PATHNAME', 'boxoffice_enter_queue';
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_enter_queue';
 COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a performance (logged-in users; entering again returns the same entry and token)';
 
 -- Everyone waiting polls: queue_status.cpp reads the entry, its queue and its
