@@ -60,6 +60,13 @@ SELECT boxoffice.queue_status('q1.' || repeat('0', 64), t.id('wr_u3'));
 \echo :LAST_ERROR_SQLSTATE
 SELECT boxoffice.queue_status('nonsense', t.id('wr_u3'));
 \echo :LAST_ERROR_SQLSTATE
+-- an id too long for bigint, a token without its secret, and none at all: the same error
+SELECT boxoffice.queue_status('q99999999999999999999.' || repeat('0', 64), t.id('wr_u3'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.queue_status((SELECT split_part(token, '.', 1) || '.' FROM tickets WHERE n = 3), t.id('wr_u3'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT boxoffice.queue_status(NULL, t.id('wr_u3'));
+\echo :LAST_ERROR_SQLSTATE
 
 -- a purchase uses the turn and frees the slot; the next poll admits user 3
 SELECT (boxoffice.confirm(r.id, t.id('wr_u1'))).status FROM boxoffice.reservations r

@@ -100,8 +100,7 @@ Datum enter_queue(FunctionCallInfo fcinfo) {
     }
     // nothing moves in the pre-queue
     if ((opened_at || now >= p.timestamptz("sales_opens_at")) && queue_due(p.optional_timestamptz("advanced_at"), now)) {
-      static Plan advance("SELECT boxoffice._advance_queue($1)", {INT8OID});
-      advance.run(Args().bigint(performance_id));
+      move_line(spi, *performance_id);
     }
   }
   std::optional<QueueStanding> s = read_standing(entry_id, true);

@@ -13,6 +13,7 @@ extern "C" {
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -123,6 +124,11 @@ std::optional<QueueStanding> read_standing(int64_t entry_id, bool latest) {
   return standing_from({column_of_rows, &rows});
 }
 
+
+void move_line(const SpiConnection&, int64_t performance_id) {
+  static Plan advance("SELECT boxoffice._advance_queue($1)", {INT8OID});
+  advance.run(Args().bigint(performance_id));
+}
 
 std::optional<int64_t> entry_of_user(int64_t performance_id, int64_t user_id) {
   struct Found {

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "queue_ticket.hpp"
+#include "spi.hpp"
 
 namespace boxoffice {
 
@@ -19,5 +20,10 @@ std::optional<QueueStanding> read_standing(int64_t entry_id, bool latest);
 // without a plan: a plan made while the table was empty may pick another
 // index that starts with performance_id and walk the whole line.)
 std::optional<int64_t> entry_of_user(int64_t performance_id, int64_t user_id);
+
+// Moves the line of a performance's queue (_advance_queue, waiting_room.sql),
+// for a caller that found it due (queue_due); read_standing(.., true) then
+// sees what it wrote.
+void move_line(const SpiConnection& spi, int64_t performance_id);
 
 }  // namespace boxoffice

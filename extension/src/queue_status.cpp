@@ -40,8 +40,7 @@ Datum queue_status(FunctionCallInfo fcinfo) {
   if (s->state == EntryState::waiting && queue_due(s->advanced_at, now)) {
     {
       SpiConnection spi;
-      static Plan advance("SELECT boxoffice._advance_queue($1)", {INT8OID});
-      advance.run(Args().bigint(s->performance_id));
+      move_line(spi, s->performance_id);
     }
     s = read_standing(*entry_id, true);  // with what the advance just wrote
     if (!s) throw Error(ERRCODE_INTERNAL_ERROR, "queue entry gone while its line moved");
