@@ -110,6 +110,20 @@ if [ $((NOFILE - 1024)) -lt "$WORKER_CONNECTIONS" ]; then
   echo "warning: the open-files hard limit ($hard) allows only $WORKER_CONNECTIONS connections per nginx worker" >&2
 fi
 
+# The accept queue: a crowd opens its connections within a second, faster
+# than 2 busy workers accept them. The kernel caps a listen backlog at
+# net.core.somaxconn (Debian: 4096); past it, the handshake's last ACK is
+# dropped and the client's first request waits for TCP to retry, 1, 3, 7 s
+# later (with 4,096: 21,457 listen overflows over a day of bench/http/storm.sh
+# runs; with 16,384, none per run). Root may raise the caps; otherwise a warning.
+BACKLOG=${BOXOFFICE_FRONT_BACKLOG:-16384}
+for knob in net.core.somaxconn net.ipv4.tcp_max_syn_backlog; do
+  have=$(sysctl -n "$knob" 2>/dev/null || echo "$BACKLOG")
+  if [ "$have" -lt "$BACKLOG" ] && ! sysctl -qw "$knob=$BACKLOG" 2>/dev/null; then
+    echo "warning: $knob is $have: a burst of more connections than that may wait seconds (raise it to $BACKLOG as root)" >&2
+  fi
+done
+
 # Each connection to a shim holds one of its threads while it is open. The
 # idle ones nginx keeps (workers x keepalive, over all shims) must leave
 # threads for busy ones; the rest wait in the shim's queue (requests take
@@ -151,6 +165,7 @@ conf=${conf//@PREFIX@/$DIR}
 conf=${conf//@LISTEN@/$listen}
 conf=${conf//@NOFILE@/$NOFILE}
 conf=${conf//@WORKER_CONNECTIONS@/$WORKER_CONNECTIONS}
+conf=${conf//@BACKLOG@/$BACKLOG}
 conf=${conf//@UPSTREAM_SERVERS@/${servers%$'\n'}}
 conf=${conf//@UPSTREAM_KEEPALIVE@/$KEEPALIVE}
 conf=${conf//@QUEUE_RATE@/${BOXOFFICE_FRONT_QUEUE_RATE:-2r/s}}

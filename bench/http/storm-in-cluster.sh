@@ -137,11 +137,20 @@ shim_times() {
       printf "  %-52s %7d %8.1f %8.1f\n", $k, $n, $a[int(($n - 1) * 0.5)], $a[int(($n - 1) * 0.99)] } }' "$1"
 }
 
+# The kernel's count of connections dropped from a full accept queue
+# (TcpExt ListenOverflows, all listeners of this machine): each one cost a
+# client a TCP retry of 1 s or more, outside every latency the shims log.
+listen_overflows() {
+  awk '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) k[i] = $i; n = 1 } else for (i = 2; i <= NF; i++) if (k[i] == "ListenOverflows") print $i }' /proc/net/netstat
+}
+
 # run LABEL MODE PERFORMANCE
 run() {
   local label=$1 mode=$2 perf=$3
   settle
   mark "$label"
+  local overflows
+  overflows=$(listen_overflows)
   echo "run $label: $BUYERS buyers, $CONNECTIONS connections, performance $perf"
   timeout --signal=TERM --kill-after=10 $((DEADLINE + 30)) \
     "$STORM" --url "$URL" --mode "$mode" --label "$label" --performance "$perf" --first-user "$FIRST_USER" \
@@ -155,6 +164,7 @@ run() {
     echo "  time in the shims, by route:                        requests   p50 ms   p99 ms"
     shim_times "$OUT/$label.access.log"
   fi
+  echo "connections dropped by a full accept queue (ListenOverflows): $(( $(listen_overflows) - overflows ))"
   psql -X -At -v ON_ERROR_STOP=1 -d "$DB" -v performance="$perf" -f bench/http/storm-facts.sql >"$OUT/$label-facts.json"
   jq -c . "$OUT/$label-facts.json"
 }
