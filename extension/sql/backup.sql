@@ -14,10 +14,13 @@ DECLARE
   t text;
 BEGIN
   -- one call per statement: each call rewrites the extension's catalog row
-  FOREACH t IN ARRAY ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'queue_entries'] LOOP
+  FOREACH t IN ARRAY ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'queue_entries', 'payments', 'ledger_entries'] LOOP
     PERFORM pg_catalog.pg_extension_config_dump(format('boxoffice.%I', t)::regclass, '');
     PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence(format('boxoffice.%I', t), 'id')::regclass, '');
   END LOOP;
   PERFORM pg_catalog.pg_extension_config_dump('boxoffice.secrets', '');
   PERFORM pg_catalog.pg_extension_config_dump('boxoffice.queues', '');
+  PERFORM pg_catalog.pg_extension_config_dump('boxoffice.payment_terms', '');
+  PERFORM pg_catalog.pg_extension_config_dump('boxoffice.wallets', '');
+  PERFORM pg_catalog.pg_extension_config_dump('boxoffice.idempotency_keys', '');
 END $register$;

@@ -37,7 +37,16 @@ CREATE VIEW boxoffice.error_codes (sqlstate, name, http_status, meaning) AS VALU
   ('TK025', 'queue_turn_required',      403, 'the performance sells through its waiting room and the customer has no active turn (guests never have one)'),
   ('TK026', 'queue_not_open',           409, 'entering before the pre-queue opens; the detail says when it does'),
   ('TK027', 'login_required',           401, 'entering a waiting room without a logged-in user'),
-  ('TK028', 'queue_not_enabled',        409, 'entering the queue of a performance that sells without one');
+  ('TK028', 'queue_not_enabled',        409, 'entering the queue of a performance that sells without one'),
+  ('TK029', 'insufficient_points',      402, 'paying with points a reservation that costs more than the wallet holds; the detail gives both; nothing was taken'),
+  ('TK030', 'invalid_amount',           422, 'a points charge that is not a whole number from 1 to the per-charge limit (1,000,000)'),
+  ('TK031', 'idempotency_key_required', 400, 'a call that moves money without an idempotency key, or with one that is not 1-255 visible ASCII characters'),
+  ('TK032', 'idempotency_key_reused',   422, 'an idempotency key already used by this customer for another call or other arguments'),
+  ('TK033', 'idempotency_key_in_flight', 409, 'an idempotency key whose first call is still running: retry once it has finished'),
+  ('TK034', 'payment_required',         402, 'confirming a reservation of a performance that sells only against payment, without an approved payment'),
+  ('TK035', 'already_paid',             409, 'paying a reservation that already has an approved payment'),
+  ('TK036', 'cancellation_closed',      409, 'cancelling a confirmed reservation past its performance''s cancellation cut-off (default: once it has started)'),
+  ('TK037', 'ledger_immutable',         409, 'an UPDATE, DELETE or TRUNCATE of the points ledger: its rows are never changed; a correction is a new entry');
 
 COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name, the HTTP status the shim answers and its meaning';
 

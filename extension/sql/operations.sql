@@ -60,11 +60,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
   UNION ALL
   -- the waiting rooms kept their order and their limit (waiting_room.sql)
   SELECT violation, object, detail FROM _queue_faults
+  UNION ALL
+  -- money and sales agree (payments.sql)
+  SELECT violation, object, detail FROM _payment_faults
 $$;
 COMMENT ON FUNCTION boxoffice.check_invariants IS 'one row per violated invariant (double claims, seat state vs reservation, totals vs prices, counts); empty when all is well';
 
--- Schedules sweep() every minute with pg_cron, plus a daily purge of this
--- job's run history (cron.job_run_details grows forever otherwise).
+-- Schedules sweep() every minute with pg_cron, the hourly purge of old
+-- idempotency keys, and a daily purge of these jobs' run history
+-- (cron.job_run_details grows forever otherwise).
 -- Called at CREATE EXTENSION when pg_cron is there; DBAs may call it later.
 -- Scheduling twice changes nothing (pg_cron keeps one job per name and user).
 CREATE FUNCTION boxoffice.schedule_sweep() RETURNS text
@@ -74,13 +78,14 @@ BEGIN
     RETURN 'pg_cron is not installed in this database: run boxoffice.sweep() yourself, or CREATE EXTENSION pg_cron and call boxoffice.schedule_sweep()';
   END IF;
   PERFORM cron.schedule('boxoffice-sweep', '* * * * *', 'SELECT boxoffice.sweep()');
+  PERFORM cron.schedule('boxoffice-purge-idempotency-keys', '23 * * * *', 'SELECT boxoffice.purge_idempotency_keys()');
   PERFORM cron.schedule('boxoffice-purge-cron-history', '17 3 * * *',
     $purge$DELETE FROM cron.job_run_details
             WHERE end_time < now() - interval '7 days'
               AND jobid IN (SELECT jobid FROM cron.job WHERE jobname LIKE 'boxoffice-%')$purge$);
-  RETURN 'scheduled: boxoffice-sweep every minute, boxoffice-purge-cron-history daily';
+  RETURN 'scheduled: boxoffice-sweep every minute, boxoffice-purge-idempotency-keys hourly, boxoffice-purge-cron-history daily';
 END $$;
-COMMENT ON FUNCTION boxoffice.schedule_sweep IS 'schedules sweep() every minute with pg_cron (if installed) and a daily purge of its run history';
+COMMENT ON FUNCTION boxoffice.schedule_sweep IS 'schedules sweep() every minute with pg_cron (if installed), the hourly purge of idempotency keys and a daily purge of the jobs'' run history';
 
 CREATE FUNCTION boxoffice.unschedule_sweep() RETURNS text
 LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
@@ -88,7 +93,7 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     RETURN 'pg_cron is not installed in this database';
   END IF;
-  PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname IN ('boxoffice-sweep', 'boxoffice-purge-cron-history');
+  PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname IN ('boxoffice-sweep', 'boxoffice-purge-idempotency-keys', 'boxoffice-purge-cron-history');
   RETURN 'unscheduled';
 END $$;
 COMMENT ON FUNCTION boxoffice.unschedule_sweep IS 'removes the pg_cron jobs of boxoffice';

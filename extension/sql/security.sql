@@ -43,7 +43,9 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.login(text, text),
   boxoffice.seat_layout(bigint), boxoffice.seat_statuses(bigint),
   boxoffice.enter_queue(bigint, bigint), boxoffice.queue_status(text, bigint), boxoffice.leave_queue(text, bigint),
-  boxoffice.queue_info(bigint), boxoffice.queue_draw(bigint)
+  boxoffice.queue_info(bigint), boxoffice.queue_draw(bigint),
+  boxoffice.charge_points(bigint, text, bigint), boxoffice.wallet(bigint), boxoffice.wallet_history(bigint, bigint, int),
+  boxoffice.pay_with_points(bigint, text, bigint), boxoffice.payments_of(bigint, bigint)
 TO boxoffice_app;
 GRANT SELECT ON boxoffice.error_codes TO boxoffice_app, boxoffice_admin;
 
@@ -59,9 +61,10 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.cancel_performance(bigint), boxoffice.delete_performance(bigint),
   boxoffice.check_invariants(), boxoffice.sweep(int), boxoffice.set_admin(bigint, boolean),
   boxoffice.require_admin(bigint),
-  boxoffice.set_queue(bigint, boolean, int, int, interval, interval), boxoffice.queue_settings(bigint)
+  boxoffice.set_queue(bigint, boolean, int, int, interval, interval), boxoffice.queue_settings(bigint),
+  boxoffice.set_payment_terms(bigint, boolean, interval), boxoffice.payment_terms(bigint), boxoffice.purge_idempotency_keys()
 TO boxoffice_admin;
-GRANT SELECT ON boxoffice.queue_overview TO boxoffice_admin;
+GRANT SELECT ON boxoffice.queue_overview, boxoffice.sales, boxoffice.refunds, boxoffice.pending_payments TO boxoffice_admin;
 
 -- Hands every object of the extension to boxoffice_owner. Every script, the
 -- install script and each upgrade, ends by calling it, so that objects made

@@ -1,0 +1,84 @@
+
+-- ============================================================================
+-- idempotency.sql: exactly once for the calls that move money (FIELD-GUIDE
+-- section 5; Stripe's keys, the IETF Idempotency-Key draft). A caller names
+-- each call with a key of its own. The key is written in the same transaction
+-- as the call's effect, with the answer it got, so
+--   the same key, same call and arguments  -> the stored answer, no new effect
+--   the same key, another call or argument -> TK032 idempotency_key_reused
+--   the same key while its first call runs -> TK033 idempotency_key_in_flight
+--   no key                                 -> TK031 idempotency_key_required
+-- A call that fails changes nothing and stores nothing: its retry runs anew.
+-- Keys are per customer ('user 42'), kept 24 hours, then purged by pg_cron
+-- (purge_idempotency_keys, scheduled by schedule_sweep).
+-- ============================================================================
+
+CREATE TABLE boxoffice.idempotency_keys (
+  scope      text NOT NULL,         -- whose key: 'user <id>'
+  key        text NOT NULL CHECK (key ~ '^[!-~]{1,255}$'),
+  call       text NOT NULL,         -- the function it named: 'charge_points', 'pay_with_points'
+  arguments  jsonb NOT NULL,        -- what it was called with (the key aside)
+  answer     jsonb NOT NULL,        -- what it returned, replayed to a retry
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_keys_created ON boxoffice.idempotency_keys (created_at);
+
+-- How long a key is kept: one place for the purge and the README's promise.
+CREATE FUNCTION boxoffice._idempotency_retention() RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN interval '24 hours';
+
+-- Starts a call named by a key: the stored answer of its first run, or NULL
+-- when this is the first run (the caller then does its work and calls
+-- _idempotency_finish in the same transaction). The try-lock makes a second
+-- run while the first is in flight fail at once instead of waiting for it:
+-- it is held until the first run's transaction ends, and two runs of one key
+-- never both do the work. (Two keys whose hashes collide also wait for each
+-- other: a rare 409 that a retry clears.)
+CREATE FUNCTION boxoffice._idempotency_start(scope text, key text, call text, arguments jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  k idempotency_keys;
+BEGIN
+  IF key IS NULL OR key !~ '^[!-~]{1,255}$' THEN
+    RAISE EXCEPTION 'idempotency key required' USING ERRCODE = _sqlstate('idempotency_key_required'),
+      DETAIL = CASE WHEN key IS NULL THEN format('%s moves money and needs an idempotency key.', call)
+                    ELSE format('The idempotency key must be 1 to 255 visible ASCII characters; this one has %s characters.', length(key)) END,
+      HINT = 'Send a fresh random key (a UUID) with each new call, and the same key with its retries.';
+  END IF;
+  -- advisory key space 1006: the idempotency keys being run
+  IF NOT pg_try_advisory_xact_lock(1006, hashtext(scope || ' ' || key)) THEN
+    RAISE EXCEPTION 'idempotency key in flight' USING ERRCODE = _sqlstate('idempotency_key_in_flight'),
+      DETAIL = 'A call with this idempotency key is still running.',
+      HINT = 'Retry in a moment with the same key: you will get its answer.';
+  END IF;
+  SELECT * INTO k FROM idempotency_keys i WHERE i.scope = _idempotency_start.scope AND i.key = _idempotency_start.key;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF k.call <> _idempotency_start.call OR k.arguments <> _idempotency_start.arguments THEN
+    RAISE EXCEPTION 'idempotency key reused' USING ERRCODE = _sqlstate('idempotency_key_reused'),
+      DETAIL = format('This idempotency key was used for %s with %s.', k.call, k.arguments),
+      HINT = 'Use a new key for a new call.';
+  END IF;
+  RETURN k.answer;
+END $$;
+
+-- Ends the first run of a keyed call: its answer is kept for the retries.
+CREATE FUNCTION boxoffice._idempotency_finish(scope text, key text, call text, arguments jsonb, answer jsonb) RETURNS void
+LANGUAGE sql VOLATILE SET search_path = boxoffice, pg_temp
+BEGIN ATOMIC
+  INSERT INTO boxoffice.idempotency_keys (scope, key, call, arguments, answer) VALUES (scope, key, call, arguments, answer);
+END;
+
+-- The scope of a user's keys.
+CREATE FUNCTION boxoffice._user_scope(user_id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN 'user ' || user_id;
+
+CREATE FUNCTION boxoffice.purge_idempotency_keys() RETURNS bigint
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+BEGIN ATOMIC
+  WITH purged AS (DELETE FROM boxoffice.idempotency_keys WHERE created_at < now() - boxoffice._idempotency_retention() RETURNING 1)
+  SELECT count(*) FROM purged;
+END;
+COMMENT ON FUNCTION boxoffice.purge_idempotency_keys IS 'deletes the idempotency keys older than 24 hours (pg_cron runs it hourly); returns how many';
