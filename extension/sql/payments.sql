@@ -102,7 +102,7 @@ BEGIN
     RAISE EXCEPTION 'payment required' USING ERRCODE = _sqlstate('payment_required'),
       DETAIL = format('Performance %s sells against payment: reservation %s (%s) has no approved payment.',
                       NEW.performance_id, NEW.id, NEW.total_amount),
-      HINT = 'Pay for it (pay_with_points, or POST /v1/reservations/{id}/pay) instead of confirming it.';
+      HINT = 'Pay for it (pay_with_points, or POST /v1/reservations/{id}/payments/points) instead of confirming it.';
   END IF;
   RETURN NEW;
 END $$;

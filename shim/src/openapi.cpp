@@ -93,6 +93,12 @@ json operation(const Route& r) {
                         {"description", "the token of your waiting room entry, from POST /v1/performances/{performance_id}/queue "
                                         "(without it, or with another user's, the answer is 404 TK024)"},
                         {"schema", {{"type", "string"}}}});
+    if (in == Input::idempotency_key)
+      params.push_back({{"name", "Idempotency-Key"}, {"in", "header"}, {"required", true},
+                        {"description", "a fresh random key (a UUID) per call, the same one for its retries: a retry gets the first "
+                                        "answer; the same key with other arguments 422 TK032, while the first still runs 409 TK033, "
+                                        "none 400 TK031. Keys are yours alone and kept 24 hours."},
+                        {"schema", {{"type", "string"}, {"pattern", "^[!-~]{1,255}$"}}}});
   }
   if (r.cached != Cached::no)
     params.push_back({{"name", "If-None-Match"}, {"in", "header"}, {"required", false},
@@ -191,6 +197,7 @@ json openapi_json() {
         {{"name", "browse"}, {"description", "What is on sale: concerts, performances, seat maps."}},
         {{"name", "reservations"}, {"description", "Holds, confirmation, release, cancellation and look-ups."}},
         {{"name", "queue"}, {"description", "The waiting room of a performance that sells through one."}},
+        {{"name", "payments"}, {"description", "Points: the wallet, its ledger, charges; paying a hold. Calls that move money take an Idempotency-Key."}},
         {{"name", "admin"}, {"description", "The catalog and operations; admin tokens only."}}}},
       {"paths", paths},
       {"components", components()},

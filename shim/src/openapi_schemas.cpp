@@ -171,6 +171,45 @@ json openapi_schemas() {
     "role": {"type": "string", "enum": ["buyer", "admin"]}
   })"));
 
+  // boxoffice.wallet() (extension/sql/wallet.sql).
+  s["Wallet"] = closed_object("Your points wallet.", json::parse(R"js({
+    "balance": {"type": "integer", "format": "int64", "minimum": 0},
+    "updated_at": {"type": "string", "format": "date-time", "nullable": true, "description": "the last movement; null before any"}
+  })js"));
+  // boxoffice.wallet_entry, as to_jsonb writes it.
+  s["WalletEntry"] = closed_object("One movement of points: entries are never changed or removed.", json::parse(R"js({
+    "entry_id": {"type": "integer", "format": "int64", "minimum": 1},
+    "kind": {"type": "string", "enum": ["charge", "payment", "refund"]},
+    "amount": {"type": "integer", "format": "int64", "description": "points in (charge, refund) or out (payment, negative)"},
+    "balance_after": {"type": "integer", "format": "int64", "minimum": 0},
+    "payment_id": {"type": "integer", "format": "int64", "minimum": 1, "nullable": true, "description": "null for a charge"},
+    "reservation_id": {"type": "integer", "format": "int64", "minimum": 1, "nullable": true, "description": "what a payment or refund was for"},
+    "created_at": {"type": "string", "format": "date-time"}
+  })js"));
+  // boxoffice.set_payment_terms() and payment_terms() (extension/sql/payments.sql).
+  s["PaymentTerms"] = closed_object("How a performance sells: against payment or not, and its cancellation cut-off.", json::parse(R"js({
+    "performance_id": {"type": "integer", "format": "int64", "minimum": 1},
+    "payment_required": {"type": "boolean", "description": "confirming needs an approved payment"},
+    "cancel_cutoff_seconds": {"type": "integer", "format": "int64", "minimum": 0},
+    "cancellable_until": {"type": "string", "format": "date-time", "description": "after this a confirmed reservation stays sold"}
+  })js"));
+  // boxoffice.payment_receipt (extension/sql/payments.sql), as to_jsonb writes it.
+  s["PaymentReceipt"] = closed_object("A payment and the reservation it is for.", json::parse(R"js({
+    "payment_id": {"type": "integer", "format": "int64", "minimum": 1},
+    "order_id": {"type": "string", "pattern": "^BO-[0-9a-f]{32}$", "description": "the order id a payment gateway knows it by"},
+    "reservation_id": {"type": "integer", "format": "int64", "minimum": 1},
+    "reservation_number": {"type": "string", "nullable": true, "pattern": "^BX-[0-9A-Z]{4}-[0-9A-Z]{4}$"},
+    "reservation_status": {"type": "string", "enum": ["hold", "confirmed", "cancelled", "released", "expired"]},
+    "method": {"type": "string", "enum": ["points", "card", "kakao_pay", "naver_pay", "toss"]},
+    "amount": {"type": "integer", "format": "int64", "minimum": 0},
+    "status": {"type": "string", "enum": ["pending", "approved", "failed", "refunded"]},
+    "points_balance": {"type": "integer", "format": "int64", "minimum": 0, "nullable": true,
+                       "description": "your wallet after it (points payments; at the time of the answer)"},
+    "created_at": {"type": "string", "format": "date-time"},
+    "approved_at": {"type": "string", "format": "date-time", "nullable": true},
+    "refunded_at": {"type": "string", "format": "date-time", "nullable": true}
+  })js"));
+
   // boxoffice.queue_ticket (extension/sql/waiting_room.sql), as to_jsonb writes it.
   s["QueueTicket"] = closed_object(
       "A waiting room entry as its owner sees it: what entering, polling and leaving answer.", json::parse(R"({

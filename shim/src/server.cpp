@@ -206,8 +206,11 @@ std::vector<std::optional<std::string>> route_parameters(const Route& route, con
       case Input::body: params.emplace_back(body); break;
       case Input::client: params.emplace_back(client); break;
       case Input::hold_token:
-      case Input::queue_token: {
-        std::string token = req.get_header_value(in == Input::hold_token ? "X-Hold-Token" : "X-Queue-Token");
+      case Input::queue_token:
+      case Input::idempotency_key: {
+        std::string token = req.get_header_value(in == Input::hold_token    ? "X-Hold-Token"
+                                                 : in == Input::queue_token ? "X-Queue-Token"
+                                                                            : "Idempotency-Key");
         params.push_back(token.empty() ? std::nullopt : std::optional<std::string>(token));
         break;
       }

@@ -868,6 +868,95 @@ TEST_F(HttpTest, WaitingRoomAdmitsInTurnAndPacesPolls) {
 
 }  // namespace
 
+// --- payments -------------------------------------------------------------------
+
+// A call that moves money, with its Idempotency-Key (none when key is empty).
+Reply keyed(Api& api, const std::string& path, const json& body, const std::string& token, const std::string& key) {
+  httplib::Headers headers = Api::auth(token);
+  if (!key.empty()) headers.emplace("Idempotency-Key", key);
+  return api.call("POST", path, body.dump(), headers);
+}
+
+TEST_F(HttpTest, PointsPayForAHoldExactlyOnceAndComeBackOnCancel) {
+  Stage s = make_stage(api, admin_);
+  std::string perf = "/v1/admin/performances/" + std::to_string(s.performance);
+  Reply terms = api.post(perf + "/payment-terms", {{"payment_required", true}}, admin_);
+  ASSERT_EQ(terms.status, 200) << terms.text;
+  EXPECT_TRUE(terms.body.value("payment_required", false));
+  EXPECT_EQ(terms.body.value("cancel_cutoff_seconds", -1), 0);
+  EXPECT_EQ(api.post(perf + "/payment-terms", {{"payment_required", true}}, register_and_login(api)).status, 403);
+
+  std::string token = register_and_login(api), other = register_and_login(api);
+  EXPECT_EQ(api.get("/v1/wallet").status, 401);
+  Reply empty = api.get("/v1/wallet", token);
+  EXPECT_EQ(empty.status, 200) << empty.text;
+  EXPECT_EQ(empty.body.value("balance", -1), 0);
+
+  Reply hold = api.post(holds_path(s), {{"seat_ids", {s.seats[0], s.seats[1]}}}, token);
+  ASSERT_EQ(hold.status, 201) << hold.text;
+  int64_t id = hold.body.value("reservation_id", int64_t{0});
+  Reply unpaid = api.post(reservation_path(id, "confirm"), json::object(), token);
+  EXPECT_EQ(unpaid.status, 402) << unpaid.text;
+  EXPECT_EQ(unpaid.body.value("code", ""), "TK034");
+
+  // charges: a key is required, replays answer the same, another payload is refused
+  std::string k1 = unique("charge-"), k2 = unique("charge-");
+  Reply nokey = keyed(api, "/v1/wallet/charges", {{"amount", 1500}}, token, "");
+  EXPECT_EQ(nokey.status, 400) << nokey.text;
+  EXPECT_EQ(nokey.body.value("code", ""), "TK031");
+  Reply charged = keyed(api, "/v1/wallet/charges", {{"amount", 1500}}, token, k1);
+  ASSERT_EQ(charged.status, 201) << charged.text;
+  EXPECT_EQ(charged.body.value("balance_after", 0), 1500);
+  Reply again = keyed(api, "/v1/wallet/charges", {{"amount", 1500}}, token, k1);
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body.value("entry_id", 0), charged.body.value("entry_id", -1));
+  Reply reused = keyed(api, "/v1/wallet/charges", {{"amount", 2000}}, token, k1);
+  EXPECT_EQ(reused.status, 422) << reused.text;
+  EXPECT_EQ(reused.body.value("code", ""), "TK032");
+  EXPECT_EQ(keyed(api, "/v1/wallet/charges", {{"amount", 0}}, token, k2).body.value("code", ""), "TK030");
+  EXPECT_EQ(api.get("/v1/wallet", token).body.value("balance", 0), 1500);
+
+  // paying: too few points change nothing; after a charge the same key pays, once
+  std::string pay = reservation_path(id, "payments/points"), p1 = unique("pay-");
+  Reply poor = keyed(api, pay, json::object(), token, p1);
+  EXPECT_EQ(poor.status, 402) << poor.text;
+  EXPECT_EQ(poor.body.value("code", ""), "TK029");
+  EXPECT_EQ(api.get(reservation_path(id), token).body.value("status", ""), "hold");
+  EXPECT_EQ(keyed(api, "/v1/wallet/charges", {{"amount", 1000}}, token, k2).status, 201);
+  Reply paid = keyed(api, pay, json::object(), token, p1);
+  ASSERT_EQ(paid.status, 201) << paid.text;
+  EXPECT_EQ(paid.body.value("status", ""), "approved");
+  EXPECT_EQ(paid.body.value("reservation_status", ""), "confirmed");
+  EXPECT_EQ(paid.body.value("amount", 0), 2000);
+  EXPECT_EQ(paid.body.value("points_balance", -1), 500);
+  EXPECT_EQ(keyed(api, pay, json::object(), token, p1).body.value("payment_id", 0), paid.body.value("payment_id", -1));
+  Reply twice = keyed(api, pay, json::object(), token, unique("pay-"));
+  EXPECT_EQ(twice.status, 409) << twice.text;
+  EXPECT_EQ(twice.body.value("code", ""), "TK035");
+  EXPECT_EQ(keyed(api, pay, json::object(), other, unique("pay-")).status, 404);
+  EXPECT_EQ(api.get(reservation_path(id, "payments"), other).status, 404);
+  EXPECT_EQ(api.get(reservation_path(id), token).body.value("status", ""), "confirmed");
+
+  Reply entries = api.get("/v1/wallet/entries", token);
+  ASSERT_EQ(entries.status, 200) << entries.text;
+  ASSERT_EQ(entries.body.size(), 3u);
+  EXPECT_EQ(entries.body[0].value("kind", ""), "payment");
+  EXPECT_EQ(entries.body[0].value("amount", 0), -2000);
+  EXPECT_EQ(entries.body[0].value("reservation_id", int64_t{0}), id);
+
+  // cancelling the sale refunds it at once
+  EXPECT_EQ(api.post(reservation_path(id, "cancel"), json::object(), token).body.value("status", ""), "cancelled");
+  EXPECT_EQ(api.get("/v1/wallet", token).body.value("balance", 0), 2500);
+  Reply payments = api.get(reservation_path(id, "payments"), token);
+  ASSERT_EQ(payments.status, 200) << payments.text;
+  ASSERT_EQ(payments.body.size(), 1u);
+  EXPECT_EQ(payments.body[0].value("status", ""), "refunded");
+  EXPECT_EQ(api.get("/v1/wallet/entries", token).body[0].value("kind", ""), "refund");
+  Reply invariants = api.get("/v1/admin/invariants", admin_);
+  EXPECT_EQ(invariants.status, 200);
+  EXPECT_EQ(invariants.body.size(), 0u) << invariants.text;
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
