@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs inside the throw-away cluster of scripts/test.sh (PG* variables set):
-# pg_regress and isolation (make installcheck), pgTAP (pg_prove), stress,
+# pg_regress and isolation (make installcheck), pgTAP (pg_prove), stress, wallet concurrency,
 # C++ unit tests (GoogleTest) and HTTP integration tests.
 # Ends with one line counting every test: "tests: N passed, M failed".
 set -uo pipefail
@@ -32,6 +32,9 @@ tally "$log/pgtap" '^ok [0-9]' '^not ok [0-9]'
 
 run "stress" "$log/stress" bash test/stress/run.sh boxoffice_test
 tally "$log/stress" '^ok: ' '^FAIL: '
+
+run "wallet concurrency" "$log/wallet" bash test/wallet/run.sh boxoffice_test
+tally "$log/wallet" '^ok: ' '^FAIL: '
 
 run "waiting-room simulation" "$log/simulation" bash test/simulation/run.sh boxoffice_test
 tally "$log/simulation" '^ok: ' '^FAIL: '

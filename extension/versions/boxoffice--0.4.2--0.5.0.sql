@@ -430,6 +430,8 @@ CREATE TRIGGER cancellation_cutoff BEFORE UPDATE OF status ON boxoffice.reservat
 
 -- A cancelled sale gives its payment back, in the same transaction: points
 -- to the wallet. (Card refunds go through the gateway: not in this version.)
+-- The three triggers on reservations fire on the origin only (the default, not
+-- ALWAYS): a logical replica receives the payment and ledger rows themselves.
 CREATE FUNCTION boxoffice._refund_on_cancel() RETURNS trigger
 LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 DECLARE

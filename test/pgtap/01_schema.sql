@@ -1,9 +1,9 @@
 -- Structure: tables, keys, constraints and the indexes the engine relies on.
 BEGIN;
-SELECT plan(44);
+SELECT plan(49);
 
 SELECT has_schema('boxoffice');
-SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims', 'secrets', 'queues', 'queue_entries']);
+SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims', 'secrets', 'queues', 'queue_entries', 'idempotency_keys', 'wallets', 'ledger_entries', 'payment_terms', 'payments']);
 
 -- the double-booking guard: one claim per seat, by primary key
 SELECT col_is_pk('boxoffice', 'seat_claims', ARRAY['seat_id'], 'a seat has at most one claim');
@@ -16,7 +16,7 @@ SELECT col_not_null('boxoffice', 'seat_claims', 'reservation_id', 'a claim names
 SELECT has_trigger('boxoffice', 'reservations', 'claims_follow', 'a reservation written by hand brings its claims along');
 SELECT has_trigger('boxoffice', 'seat_claims', 'derived_only', 'claims are not written by hand');
 SELECT is((SELECT string_agg(tgname || ':' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger
-            WHERE tgrelid IN ('boxoffice.reservations'::regclass, 'boxoffice.seat_claims'::regclass) AND NOT tgisinternal AND tgname !~ '^queue_'),
+            WHERE tgrelid IN ('boxoffice.reservations'::regclass, 'boxoffice.seat_claims'::regclass) AND NOT tgisinternal AND tgname !~ '^queue_' AND tgname NOT IN ('payment_before_sale', 'cancellation_cutoff', 'refund_on_cancel')),
           'claims_follow:A, claims_follow_insert:A, claims_follow_truncate:A, derived_only:A, derived_only_truncate:A',
           'they fire always, in replication mode too');
 SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'confirmed_before_expiry'), 'a sale is never dated after its hold''s expiry');
@@ -61,8 +61,21 @@ SELECT has_trigger('boxoffice', 'concerts', 'touch', 'concerts keep updated_at c
 SELECT has_index('boxoffice', 'users', 'users_email', 'one live account per email');
 SELECT has_index('boxoffice', 'concerts', 'concerts_published', 'published concerts are indexed');
 
+-- money: the ledger is append-only whoever writes, a balance never goes below zero, a sale is paid once
+SELECT is((SELECT string_agg(tgname || ':' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger
+            WHERE tgrelid = 'boxoffice.ledger_entries'::regclass AND NOT tgisinternal),
+          'immutable:A, immutable_truncate:A', 'ledger rows refuse UPDATE, DELETE and TRUNCATE, in replication mode too');
+SELECT is((SELECT string_agg(tgname || ':' || tgenabled::text, ', ' ORDER BY tgname) FROM pg_trigger
+            WHERE tgrelid = 'boxoffice.reservations'::regclass AND tgname IN ('payment_before_sale', 'cancellation_cutoff', 'refund_on_cancel')),
+          'cancellation_cutoff:O, payment_before_sale:O, refund_on_cancel:O',
+          'payment rules fire on the origin: a replica receives the refund rows themselves');
+SELECT ok(EXISTS (SELECT FROM pg_constraint WHERE conname = 'balance_not_negative' AND conrelid = 'boxoffice.wallets'::regclass), 'a balance never goes below zero');
+SELECT ok((SELECT indisunique AND indpred IS NOT NULL FROM pg_index WHERE indexrelid = 'boxoffice.payments_once_per_reservation'::regclass),
+          'a reservation is paid at most once');
+SELECT col_is_pk('boxoffice', 'idempotency_keys', ARRAY['scope', 'key'], 'a key is one call per caller');
+
 SELECT has_view('boxoffice', 'error_codes', 'the error catalogue is a view');
-SELECT is((SELECT count(*)::int FROM boxoffice.error_codes WHERE sqlstate ~ '^TK[0-9]{3}$'), 28, 'every error code is in class TK');
+SELECT is((SELECT count(*)::int FROM boxoffice.error_codes WHERE sqlstate ~ '^TK[0-9]{3}$'), 37, 'every error code is in class TK');
 
 SELECT * FROM finish();
 ROLLBACK;

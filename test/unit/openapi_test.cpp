@@ -157,11 +157,16 @@ TEST(Openapi, TheDatabasesRefusals) {
   EXPECT_EQ(codes(operation(route("enter_queue")), 409), (std::set<std::string>{"TK002", "TK026", "TK028"}));
   EXPECT_EQ(codes(operation(route("check_invariants")), 403), (std::set<std::string>{"42501", "admin_required"}));
   EXPECT_FALSE(operation(route("get_reservation"))["responses"].contains("410"));
+  const json& pay = operation(route("pay_with_points"));
+  EXPECT_EQ(codes(pay, 402), (std::set<std::string>{"TK029"}));
+  EXPECT_TRUE(codes(pay, 400).count("TK031"));
+  EXPECT_EQ(codes(pay, 409), (std::set<std::string>{"TK002", "TK008", "TK011", "TK033", "TK035"}));
   for (const shim::Route& r : shim::routes())
     for (const char* code : r.refusals) {
       EXPECT_FALSE(shim::describe_error_code(code).empty()) << r.operation_id << " " << code << " has no meaning";
+      // 4xx: the caller can act on it (400 for a request missing what the route needs, as TK031)
       int status = shim::http_status_for_sqlstate(code);
-      EXPECT_TRUE(status >= 401 && status < 500) << r.operation_id << " " << code << " maps to " << status;
+      EXPECT_TRUE(status >= 400 && status < 500) << r.operation_id << " " << code << " maps to " << status;
       EXPECT_TRUE(codes(operation(r), status).count(code)) << r.operation_id << " " << code;
     }
 }
