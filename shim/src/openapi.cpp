@@ -99,6 +99,10 @@ json operation(const Route& r) {
                                         "answer; the same key with other arguments 422 TK032, while the first still runs 409 TK033, "
                                         "none 400 TK031. Keys are yours alone and kept 24 hours."},
                         {"schema", {{"type", "string"}, {"pattern", "^[!-~]{1,255}$"}}}});
+    if (in == Input::before)
+      params.push_back({{"name", "before"}, {"in", "query"}, {"required", false},
+                        {"description", "the next page: only what comes before this id (the last one of the page you have)"},
+                        {"schema", {{"type", "integer"}, {"format", "int64"}}}});
   }
   if (r.cached != Cached::no)
     params.push_back({{"name", "If-None-Match"}, {"in", "header"}, {"required", false},

@@ -88,7 +88,7 @@ std::map<int, std::set<std::string>> error_answers(const Route& r) {
   add(500, "internal_error");
   // PostgreSQL refuses what the statement casts: the path id (bigint), body
   // fields (::int, ::timestamptz, jsonb_array_elements) and the body as jsonb.
-  if (body || has_input(r, Input::path_id)) add(400, "22xxx");
+  if (body || has_input(r, Input::path_id) || has_input(r, Input::before)) add(400, "22xxx");
   if (body) add(400, "54xxx");
   for (const char* code : r.refusals) {
     int status = http_status_for_sqlstate(code);

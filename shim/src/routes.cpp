@@ -131,9 +131,11 @@ const std::vector<Route> kRoutes = {
     {"GET", "/v1/wallet", "wallet", "payments", "Your points balance (0 before any charge).", Access::user, Kind::sql, 200,
      "Wallet", "SELECT to_jsonb(w) FROM boxoffice.wallet() w", {}, nullptr, nullptr, {tk::login_required}},
     {"GET", "/v1/wallet/entries", "wallet_history", "payments",
-     "Your points ledger, newest first (the last 50 entries): charges, payments and refunds, each with the balance after it.",
+     "Your points ledger, newest first, 50 entries a page (?before= the last entry_id of a page gives the next): charges, "
+     "payments and refunds, each with the balance after it.",
      Access::user, Kind::sql, 200, "WalletEntry[]",
-     "SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.entry_id DESC), '[]') FROM boxoffice.wallet_history() e", {}, nullptr,
+     "SELECT coalesce(jsonb_agg(to_jsonb(e) ORDER BY e.entry_id DESC), '[]') FROM boxoffice.wallet_history(before_entry => $1::bigint) e",
+     {I::before}, nullptr,
      nullptr, {tk::login_required}},
     {"POST", "/v1/wallet/charges", "charge_points", "payments",
      "Charge points to your wallet (1 to 1,000,000 at a time), exactly once per Idempotency-Key.", Access::user, Kind::sql,

@@ -214,6 +214,11 @@ std::vector<std::optional<std::string>> route_parameters(const Route& route, con
         params.push_back(token.empty() ? std::nullopt : std::optional<std::string>(token));
         break;
       }
+      case Input::before: {
+        std::string before = req.get_param_value("before");
+        params.push_back(before.empty() ? std::nullopt : std::optional<std::string>(before));
+        break;
+      }
     }
   }
   return params;

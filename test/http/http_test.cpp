@@ -943,6 +943,13 @@ TEST_F(HttpTest, PointsPayForAHoldExactlyOnceAndComeBackOnCancel) {
   EXPECT_EQ(entries.body[0].value("kind", ""), "payment");
   EXPECT_EQ(entries.body[0].value("amount", 0), -2000);
   EXPECT_EQ(entries.body[0].value("reservation_id", int64_t{0}), id);
+  // the next page: what comes before the newest entry
+  int64_t newest = entries.body[0].value("entry_id", int64_t{0});
+  Reply older = api.get("/v1/wallet/entries?before=" + std::to_string(newest), token);
+  ASSERT_EQ(older.status, 200) << older.text;
+  ASSERT_EQ(older.body.size(), 2u);
+  EXPECT_EQ(older.body[0].value("entry_id", int64_t{0}), entries.body[1].value("entry_id", int64_t{-1}));
+  EXPECT_EQ(api.get("/v1/wallet/entries?before=soon", token).status, 400);
 
   // cancelling the sale refunds it at once
   EXPECT_EQ(api.post(reservation_path(id, "cancel"), json::object(), token).body.value("status", ""), "cancelled");

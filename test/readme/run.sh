@@ -147,11 +147,15 @@ ask() { $SUDO runuser -u postgres -- psql -X -Atq -p "$BOXOFFICE_PORT" -d boxoff
 check "both walkthroughs confirmed, cancelled and found what they say" \
   "SELECT count(*) FILTER (WHERE status = 'cancelled' AND user_id = 1) = 2
       AND count(*) FILTER (WHERE status = 'confirmed' AND user_id IS NULL) = 2 FROM boxoffice.reservations"
+check "the points walkthrough charged once and paid seat 12 with an approved payment" \
+  "SELECT (SELECT count(*) FROM boxoffice.ledger_entries WHERE user_id = 1 AND kind = 'charge') = 1
+      AND EXISTS (SELECT FROM boxoffice.reservations r JOIN boxoffice.payments p ON p.reservation_id = r.id
+                   WHERE r.user_id = 1 AND r.status = 'confirmed' AND r.seat_ids = '{12}' AND p.status = 'approved' AND p.method = 'points')"
 check "the books balance" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
 check "the application logins may not idle in a transaction" \
   "SELECT bool_and(s.setconfig @> ARRAY['idle_in_transaction_session_timeout=30s'])
      FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname IN ('boxoffice_shop', 'boxoffice_http')"
-check "the sweep is scheduled" "SELECT count(*) = 2 FROM cron.job WHERE jobname LIKE 'boxoffice-%'"
+check "the sweep and the key purge are scheduled" "SELECT count(*) = 3 FROM cron.job WHERE jobname LIKE 'boxoffice-%'"
 
 # make run again: the database is updated in place, never recreated
 bash scripts/run.sh >"$work/rerun.log" 2>&1
