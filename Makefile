@@ -9,6 +9,8 @@
 
 EXT_NAME   = boxoffice
 EXTVERSION = 0.5.0
+# the last released version: the upgrade under way starts from it
+PREVIOUS_VERSION = 0.4.2
 
 MODULE_big = boxoffice
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))
@@ -58,6 +60,14 @@ $(OBJS): build/generated/sqlstates.hpp
 .PHONY: readme-tables
 readme-tables:
 	perl scripts/error-codes.pl readme extension/sql/errors.sql README.md
+
+# While a version is under way, its frozen copy (versions/) is the built
+# install script, and its upgrade script takes the new parts of extension/sql/
+# as they are (scripts/upgrade-parts.pl). Never run it for a released version.
+.PHONY: upgrade-parts
+upgrade-parts: build/$(EXT_NAME)--$(EXTVERSION).sql
+	cp build/$(EXT_NAME)--$(EXTVERSION).sql extension/versions/
+	perl scripts/upgrade-parts.pl extension/versions/$(EXT_NAME)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 
 build/$(EXT_NAME)--$(EXTVERSION).sql: $(SQL_PARTS)
 	@mkdir -p build

@@ -58,6 +58,7 @@ CREATE OR REPLACE VIEW boxoffice.error_codes (sqlstate, name, http_status, meani
 COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name, the HTTP status the shim answers and its meaning';
 
 -- ---- new in 0.5.0: extension/sql/idempotency.sql, as it is ----
+
 -- ============================================================================
 -- idempotency.sql: exactly once for the calls that move money (FIELD-GUIDE
 -- section 5; Stripe's keys, the IETF Idempotency-Key draft). A caller names
@@ -143,6 +144,7 @@ END;
 COMMENT ON FUNCTION boxoffice.purge_idempotency_keys IS 'deletes the idempotency keys older than 24 hours (pg_cron runs it hourly); returns how many';
 
 -- ---- new in 0.5.0: extension/sql/wallet.sql, as it is ----
+
 -- ============================================================================
 -- wallet.sql: points, charged in advance and spent on reservations (seed
 -- 004). The ledger is the record: one row per movement, never changed or
@@ -302,6 +304,7 @@ END $$;
 COMMENT ON FUNCTION boxoffice.wallet_history IS 'the caller''s ledger, newest first, max_entries at a time (page with before_entry)';
 
 -- ---- new in 0.5.0: extension/sql/payments.sql, as it is ----
+
 -- ============================================================================
 -- payments.sql: a sale and its payment never disagree (seed 000). A payment
 -- belongs to one reservation; at most one payment of a reservation is ever
@@ -405,7 +408,7 @@ BEGIN
     RAISE EXCEPTION 'payment required' USING ERRCODE = _sqlstate('payment_required'),
       DETAIL = format('Performance %s sells against payment: reservation %s (%s) has no approved payment.',
                       NEW.performance_id, NEW.id, NEW.total_amount),
-      HINT = 'Pay for it (pay_with_points, or POST /v1/reservations/{id}/pay) instead of confirming it.';
+      HINT = 'Pay for it (pay_with_points, or POST /v1/reservations/{id}/payments/points) instead of confirming it.';
   END IF;
   RETURN NEW;
 END $$;

@@ -2,7 +2,7 @@
 # Backups keep every row. In a cluster of its own, where pg_cron lives in the
 # database "shop" (pg_cron can only be created in cron.database_name):
 #   1. fill shop through the API: users, a live hold, confirmed user and guest
-#      sales, cancelled, released and expired reservations, an expired hold
+#      sales, points charged, a sale paid with points and a refunded one, cancelled, released and expired reservations, an expired hold
 #      not yet swept; the pg_cron jobs, and a job that is not ours;
 #   2. dump it (custom and plain format), and for each dump: drop shop, create
 #      it afresh, restore, and check that every row of every table is back
@@ -66,6 +66,12 @@ SELECT (boxoffice.confirm(:g, hold_token => :'gt', buyer_name => 'Guest Kim', bu
 -- cancelled, released, expired (swept) and expired (not yet swept)
 SELECT (boxoffice.cancel((boxoffice.hold(:perf, pg_temp.s(:perf, 5), :ub)).reservation_id, :ub)).status;
 SELECT (boxoffice.release((boxoffice.hold(:perf, pg_temp.s(:perf, 6), :ub)).reservation_id, :ub)).status;
+-- money: a charge, a sale paid with points, a paid sale cancelled (refunded), payment terms
+SELECT boxoffice.set_payment_terms(:perf, cancel_cutoff => interval '1 day') IS NOT NULL AS terms;
+SELECT (boxoffice.charge_points(5000, 'backup-charge', :ua)).balance_after AS charged;
+SELECT (boxoffice.pay_with_points((boxoffice.hold(:perf, pg_temp.s(:perf, 7), :ua)).reservation_id, 'backup-pay-1', :ua)).status AS paid;
+SELECT (boxoffice.pay_with_points((boxoffice.hold(:perf, pg_temp.s(:perf, 8), :ua)).reservation_id, 'backup-pay-2', :ua)).reservation_id AS refunded \gset
+SELECT (boxoffice.cancel(:refunded, :ua)).status AS refunded_sale;
 SELECT boxoffice.hold(:short, pg_temp.s(:short, 1), :ub) IS NOT NULL AS soon_expired;
 SELECT pg_sleep(1.1);
 SELECT expired_holds FROM boxoffice.sweep();
@@ -107,7 +113,7 @@ for format in custom plain; do
   fi
   check "$format: the books balance" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
   check "$format: pg_cron has each job once, as it was" \
-    "SELECT count(*) = 3 AND count(DISTINCT jobname) = 3 AND bool_and(NOT active) FROM cron.job"
+    "SELECT count(*) = 4 AND count(DISTINCT jobname) = 4 AND bool_and(NOT active) FROM cron.job"
   check "$format: a seat sold before the dump cannot be held" \
     "SELECT boxoffice.try_hold(r.performance_id, r.seat_ids, guest_key => 'after') IS NULL
        FROM boxoffice.reservations r WHERE r.status = 'confirmed' ORDER BY r.id LIMIT 1"
@@ -119,11 +125,14 @@ for format in custom plain; do
     "SELECT boxoffice.verify_password('backup-a@example.com', 'password-a') IS NOT NULL"
   check "$format: the guest still finds the booking" \
     "SELECT count(*) = 1 FROM boxoffice.guest_lookup('010-3333-0000', '0427')"
+  check "$format: the wallet is its ledger, and the ledger still refuses changes" \
+    "SELECT (SELECT balance FROM boxoffice.wallet((SELECT id FROM boxoffice.users WHERE email = 'backup-a@example.com'))) = 5000 - 500  -- seat 7 paid (500), seat 8 paid and refunded
+        AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgname LIKE 'immutable%' AND tgenabled <> 'A')"
 done
 
 # DROP EXTENSION boxoffice leaves no job behind, and no other job goes
 check "a rolled-back DROP EXTENSION keeps the jobs" \
-  "BEGIN; DROP EXTENSION boxoffice; ROLLBACK; SELECT count(*) = 2 FROM cron.job WHERE jobname LIKE 'boxoffice-%'"
+  "BEGIN; DROP EXTENSION boxoffice; ROLLBACK; SELECT count(*) = 3 FROM cron.job WHERE jobname LIKE 'boxoffice-%'"
 q -c "DROP EXTENSION boxoffice" 2>"$work/drop.log" || { report FAIL "DROP EXTENSION boxoffice"; cat "$work/drop.log"; }
 check "DROP EXTENSION boxoffice leaves no job of its own behind, and others' alone" \
   "SELECT string_agg(jobname, ',') = 'not-boxoffice' FROM cron.job"
