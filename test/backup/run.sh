@@ -68,10 +68,10 @@ SELECT (boxoffice.cancel((boxoffice.hold(:perf, pg_temp.s(:perf, 5), :ub)).reser
 SELECT (boxoffice.release((boxoffice.hold(:perf, pg_temp.s(:perf, 6), :ub)).reservation_id, :ub)).status;
 -- money: a charge, a sale paid with points, a paid sale cancelled (refunded), payment terms
 SELECT boxoffice.set_payment_terms(:perf, cancel_cutoff => interval '1 day') IS NOT NULL AS terms;
-SELECT (boxoffice.charge_points(5000, 'backup-charge', :ua)).balance_after AS charged;
-SELECT (boxoffice.pay_with_points((boxoffice.hold(:perf, pg_temp.s(:perf, 7), :ua)).reservation_id, 'backup-pay-1', :ua)).status AS paid;
-SELECT (boxoffice.pay_with_points((boxoffice.hold(:perf, pg_temp.s(:perf, 8), :ua)).reservation_id, 'backup-pay-2', :ua)).reservation_id AS refunded \gset
-SELECT (boxoffice.cancel(:refunded, :ua)).status AS refunded_sale;
+SELECT (boxoffice.charge_points(5000, 'backup-charge', :ub)).balance_after AS charged;
+SELECT (boxoffice.pay_with_points((boxoffice.hold(:perf, pg_temp.s(:perf, 7), :ub)).reservation_id, 'backup-pay-1', :ub)).status AS paid;
+SELECT (boxoffice.pay_with_points((boxoffice.hold(:perf, pg_temp.s(:perf, 8), :ub)).reservation_id, 'backup-pay-2', :ub)).reservation_id AS refunded \gset
+SELECT (boxoffice.cancel(:refunded, :ub)).status AS refunded_sale;
 SELECT boxoffice.hold(:short, pg_temp.s(:short, 1), :ub) IS NOT NULL AS soon_expired;
 SELECT pg_sleep(1.1);
 SELECT expired_holds FROM boxoffice.sweep();
@@ -126,7 +126,7 @@ for format in custom plain; do
   check "$format: the guest still finds the booking" \
     "SELECT count(*) = 1 FROM boxoffice.guest_lookup('010-3333-0000', '0427')"
   check "$format: the wallet is its ledger, and the ledger still refuses changes" \
-    "SELECT (SELECT balance FROM boxoffice.wallet((SELECT id FROM boxoffice.users WHERE email = 'backup-a@example.com'))) = 5000 - 500  -- seat 7 paid (500), seat 8 paid and refunded
+    "SELECT (SELECT balance FROM boxoffice.wallet((SELECT id FROM boxoffice.users WHERE email = 'backup-b@example.com'))) = 5000 - 500  -- seat 7 paid (500), seat 8 paid and refunded
         AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgname LIKE 'immutable%' AND tgenabled <> 'A')"
 done
 
