@@ -19,13 +19,13 @@ OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))
 # concern, in this order. extension/versions/ holds the released install
 # scripts, frozen (the newest one must equal what the parts assemble: the
 # upgrade test checks), and the chain of upgrade scripts. None is ever edited.
-SQL_PARTS = $(addprefix extension/sql/,schema.sql errors.sql input.sql identity.sql catalog.sql accounts.sql reads.sql engine.sql claims.sql waiting_room.sql idempotency.sql wallet.sql payments.sql operations.sql backup.sql security.sql)
+SQL_PARTS = $(addprefix extension/sql/,schema.sql errors.sql input.sql identity.sql catalog.sql accounts.sql reads.sql engine.sql claims.sql waiting_room.sql idempotency.sql wallet.sql payments.sql card_payments.sql operations.sql backup.sql security.sql)
 DATA_built = build/$(EXT_NAME)--$(EXTVERSION).sql
 DATA = extension/$(EXT_NAME).control \
        $(filter-out extension/versions/$(EXT_NAME)--$(EXTVERSION).sql,$(wildcard extension/versions/$(EXT_NAME)--*.sql))
 MODULEDIR = extension
 
-REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold waiting_room payments
+REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold waiting_room payments card_payments
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=pgcrypto --load-extension=boxoffice
 ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel uncommitted_hold queue_races wallet_races
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation --load-extension=pgcrypto --load-extension=boxoffice

@@ -131,7 +131,7 @@ UPDATE boxoffice.wallets SET balance = -1 WHERE user_id = t.id('pay_u1');
 \echo :LAST_ERROR_SQLSTATE
 -- no reservation is paid twice, whoever writes it
 INSERT INTO boxoffice.payments (reservation_id, user_id, method, amount, status, approved_at)
-SELECT reservation_id, t.id('pay_u1'), 'card', total_amount, 'approved', now() FROM holds WHERE name = 'h1';
+SELECT reservation_id, t.id('pay_u1'), 'points', total_amount, 'approved', now() FROM holds WHERE name = 'h1';
 \echo :LAST_ERROR_SQLSTATE
 \set VERBOSITY default
 

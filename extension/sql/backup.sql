@@ -14,7 +14,7 @@ DECLARE
   t text;
 BEGIN
   -- one call per statement: each call rewrites the extension's catalog row
-  FOREACH t IN ARRAY ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'queue_entries', 'payments', 'ledger_entries'] LOOP
+  FOREACH t IN ARRAY ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'queue_entries', 'payments', 'ledger_entries', 'reconciliation_runs'] LOOP
     PERFORM pg_catalog.pg_extension_config_dump(format('boxoffice.%I', t)::regclass, '');
     PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence(format('boxoffice.%I', t), 'id')::regclass, '');
   END LOOP;

@@ -46,7 +46,11 @@ CREATE VIEW boxoffice.error_codes (sqlstate, name, http_status, meaning) AS VALU
   ('TK034', 'payment_required',         402, 'confirming a reservation of a performance that sells only against payment, without an approved payment'),
   ('TK035', 'already_paid',             409, 'paying a reservation that already has an approved payment'),
   ('TK036', 'cancellation_closed',      409, 'cancelling a confirmed reservation past its performance''s cancellation cut-off (default: once it has started)'),
-  ('TK037', 'ledger_immutable',         409, 'an UPDATE, DELETE or TRUNCATE of the points ledger: its rows are never changed; a correction is a new entry');
+  ('TK037', 'ledger_immutable',         409, 'an UPDATE, DELETE or TRUNCATE of the points ledger: its rows are never changed; a correction is a new entry'),
+  ('TK038', 'payment_in_progress',      409, 'starting a payment for a reservation whose card payment was sent to the gateway and has no outcome yet; the detail names its order'),
+  ('TK039', 'payment_not_found',        404, 'no such payment, or not yours (the same answer either way)'),
+  ('TK040', 'payment_declined',         402, 'the gateway declined the card payment; the detail gives its reason; the hold stays until it expires'),
+  ('TK041', 'payment_refunded',         409, 'a card payment the gateway approved after the hold ended and its seats were gone (or sales had stopped): it is refunded, nothing was sold');
 
 COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name, the HTTP status the shim answers and its meaning';
 

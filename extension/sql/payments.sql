@@ -10,11 +10,14 @@
 --     (default: the start), and its cancellation refunds the payment in the
 --     same transaction (points go back as a refund entry of the ledger).
 -- Paying with points (the wallet: wallet.sql) approves and confirms in one
--- transaction.
+-- transaction; card-like methods go through a gateway in phases
+-- (card_payments.sql). A payment is pending, then approved or failed; an
+-- approved one is refunded (card refunds wait in refund_pending for the
+-- gateway).
 -- ============================================================================
 
 CREATE TYPE boxoffice.payment_method AS ENUM ('points', 'card', 'kakao_pay', 'naver_pay', 'toss');
-CREATE TYPE boxoffice.payment_status AS ENUM ('pending', 'approved', 'failed', 'refunded');
+CREATE TYPE boxoffice.payment_status AS ENUM ('pending', 'approved', 'failed', 'refund_pending', 'refunded');
 
 -- Per performance; a performance without a row takes the defaults (free to
 -- confirm, paid reservations cancellable until the start).
@@ -42,14 +45,20 @@ CREATE TABLE boxoffice.payments (
   refunded_at    timestamptz,
   failed_at      timestamptz,
   failure        text,
-  CONSTRAINT approved_has_approved_at CHECK ((status IN ('approved', 'refunded')) = (approved_at IS NOT NULL)),
+  payment_key    text,              -- the gateway's key of a card-like payment
+  refund_reason  text,
+  CONSTRAINT approved_has_approved_at CHECK ((status IN ('approved', 'refund_pending', 'refunded')) = (approved_at IS NOT NULL)),
+  CONSTRAINT refund_has_reason CHECK ((status IN ('refund_pending', 'refunded')) = (refund_reason IS NOT NULL)),
+  CONSTRAINT gateway_payment_has_key CHECK (method = 'points' OR status NOT IN ('approved', 'refund_pending', 'refunded') OR payment_key IS NOT NULL),
   CONSTRAINT refunded_has_refunded_at CHECK ((status = 'refunded') = (refunded_at IS NOT NULL)),
   CONSTRAINT failed_has_failure CHECK ((status = 'failed') = (failed_at IS NOT NULL AND failure IS NOT NULL))
 );
--- No reservation is paid twice.
-CREATE UNIQUE INDEX payments_once_per_reservation ON boxoffice.payments (reservation_id) WHERE status IN ('approved', 'refunded');
+-- No reservation is paid twice, and one payment at a time is under way.
+CREATE UNIQUE INDEX payments_once_per_reservation ON boxoffice.payments (reservation_id) WHERE status IN ('approved', 'refund_pending', 'refunded');
+CREATE UNIQUE INDEX payments_one_pending ON boxoffice.payments (reservation_id) WHERE status = 'pending';
 CREATE INDEX payments_by_reservation ON boxoffice.payments (reservation_id);
-CREATE INDEX payments_pending ON boxoffice.payments (created_at) WHERE status = 'pending';
+-- what the reconciliation settles: outcomes not known yet, refunds not made yet
+CREATE INDEX payments_unsettled ON boxoffice.payments (created_at) WHERE status IN ('pending', 'refund_pending');
 -- The ledger (wallet.sql) names the payments its entries were for.
 ALTER TABLE boxoffice.ledger_entries ADD CONSTRAINT ledger_entries_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES boxoffice.payments;
 
@@ -72,14 +81,16 @@ CREATE TYPE boxoffice.payment_receipt AS (
   points_balance     bigint,
   created_at         timestamptz,
   approved_at        timestamptz,
-  refunded_at        timestamptz
+  refunded_at        timestamptz,
+  failure            text,
+  refund_reason      text
 );
 
 CREATE FUNCTION boxoffice._payment_receipt(payment_id bigint) RETURNS boxoffice.payment_receipt
 LANGUAGE sql STABLE SET search_path = boxoffice, pg_temp
 RETURN (SELECT ROW(p.id, p.order_id, p.reservation_id, r.reservation_number, r.status::text, p.method::text, p.amount,
                    p.status::text, CASE WHEN p.method = 'points' THEN coalesce(w.balance, 0) END,
-                   p.created_at, p.approved_at, p.refunded_at)::boxoffice.payment_receipt
+                   p.created_at, p.approved_at, p.refunded_at, p.failure, p.refund_reason)::boxoffice.payment_receipt
           FROM boxoffice.payments p
           JOIN boxoffice.reservations r ON r.id = p.reservation_id
           LEFT JOIN boxoffice.wallets w ON w.user_id = p.user_id
@@ -107,7 +118,7 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER payment_before_sale BEFORE UPDATE OF status ON boxoffice.reservations
-  FOR EACH ROW WHEN (NEW.status = 'confirmed' AND OLD.status = 'hold') EXECUTE FUNCTION boxoffice._payment_before_sale();
+  FOR EACH ROW WHEN (NEW.status = 'confirmed' AND OLD.status <> 'confirmed') EXECUTE FUNCTION boxoffice._payment_before_sale();
 
 -- Cancelling a sale: until the cut-off before the start.
 CREATE FUNCTION boxoffice._cancellation_cutoff() RETURNS trigger
@@ -125,8 +136,9 @@ END $$;
 CREATE TRIGGER cancellation_cutoff BEFORE UPDATE OF status ON boxoffice.reservations
   FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status = 'confirmed') EXECUTE FUNCTION boxoffice._cancellation_cutoff();
 
--- A cancelled sale gives its payment back, in the same transaction: points
--- to the wallet. (Card refunds go through the gateway: not in this version.)
+-- A cancelled sale gives its payment back: points to the wallet in the same
+-- transaction; a card-like payment waits in refund_pending until the gateway
+-- has refunded it (card_payments.sql: settle_card_refund).
 -- The three triggers on reservations fire on the origin only (the default, not
 -- ALWAYS): a logical replica receives the payment and ledger rows themselves.
 CREATE FUNCTION boxoffice._refund_on_cancel() RETURNS trigger
@@ -139,12 +151,49 @@ BEGIN
       PERFORM _locked_balance(p.user_id);
       PERFORM _post_points(p.user_id, 'refund', p.amount, p.id);
     END IF;
-    UPDATE payments x SET status = 'refunded', refunded_at = clock_timestamp() WHERE x.id = p.id;
+    IF p.method = 'points' THEN
+      UPDATE payments x SET status = 'refunded', refunded_at = clock_timestamp(), refund_reason = 'cancelled' WHERE x.id = p.id;
+    ELSE
+      UPDATE payments x SET status = 'refund_pending', refund_reason = 'cancelled' WHERE x.id = p.id;
+    END IF;
   END LOOP;
   RETURN NULL;
 END $$;
 CREATE TRIGGER refund_on_cancel AFTER UPDATE OF status ON boxoffice.reservations
   FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status = 'confirmed') EXECUTE FUNCTION boxoffice._refund_on_cancel();
+
+-- The caller's reservation, under its row lock, if a payment may start for
+-- it: a live hold, not paid, no payment under way. Every method asks here.
+CREATE FUNCTION boxoffice._payable(reservation_id bigint, user_id bigint) RETURNS boxoffice.reservations
+LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  r reservations;
+  v_order text;
+BEGIN
+  PERFORM reservation(reservation_id, user_id);  -- TK009 when it is not the caller's
+  SELECT * INTO r FROM reservations x WHERE x.id = _payable.reservation_id FOR NO KEY UPDATE;
+  IF EXISTS (SELECT FROM payments p WHERE p.reservation_id = r.id AND p.status IN ('approved', 'refund_pending', 'refunded')) THEN
+    RAISE EXCEPTION 'already paid' USING ERRCODE = _sqlstate('already_paid'),
+      DETAIL = format('Reservation %s has been paid for.', r.id), HINT = 'Look it up: GET /v1/reservations/{id}.';
+  END IF;
+  -- a card payment never sent to the gateway cannot have been charged: a new payment replaces it
+  UPDATE payments p SET status = 'failed', failed_at = clock_timestamp(), failure = 'superseded by another payment'
+   WHERE p.reservation_id = r.id AND p.status = 'pending' AND p.payment_key IS NULL;
+  SELECT p.order_id INTO v_order FROM payments p WHERE p.reservation_id = r.id AND p.status = 'pending';
+  IF FOUND THEN
+    RAISE EXCEPTION 'payment in progress' USING ERRCODE = _sqlstate('payment_in_progress'),
+      DETAIL = format('Reservation %s has a payment under way (order %s).', r.id, v_order),
+      HINT = 'Wait for its outcome: GET /v1/reservations/{id}/payments.';
+  END IF;
+  IF r.status = 'confirmed' THEN
+    RAISE EXCEPTION 'reservation is confirmed' USING ERRCODE = _sqlstate('invalid_state'),
+      DETAIL = format('Reservation %s was confirmed without a payment: it is free to keep.', r.id);
+  END IF;
+  IF NOT (r.live_until > clock_timestamp()) THEN
+    PERFORM confirm(r.id, user_id);  -- says why (expired, released, cancelled)
+  END IF;
+  RETURN r;
+END $$;
 
 CREATE FUNCTION boxoffice.pay_with_points(reservation_id bigint, idempotency_key text, user_id bigint DEFAULT NULL)
 RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
@@ -161,20 +210,8 @@ BEGIN
   IF v_answer IS NOT NULL THEN
     RETURN jsonb_populate_record(NULL::payment_receipt, v_answer);
   END IF;
-  PERFORM reservation(reservation_id, v_user);  -- TK009 when it is not the caller's
   -- lock order: the reservation, then the wallet (as a refund takes them)
-  SELECT * INTO r FROM reservations x WHERE x.id = pay_with_points.reservation_id FOR NO KEY UPDATE;
-  IF EXISTS (SELECT FROM payments p WHERE p.reservation_id = r.id AND p.status IN ('approved', 'refunded')) THEN
-    RAISE EXCEPTION 'already paid' USING ERRCODE = _sqlstate('already_paid'),
-      DETAIL = format('Reservation %s has been paid for.', r.id), HINT = 'Look it up: GET /v1/reservations/{id}.';
-  END IF;
-  IF r.status = 'confirmed' THEN
-    RAISE EXCEPTION 'reservation is confirmed' USING ERRCODE = _sqlstate('invalid_state'),
-      DETAIL = format('Reservation %s was confirmed without a payment: it is free to keep.', r.id);
-  END IF;
-  IF NOT (r.live_until > clock_timestamp()) THEN
-    PERFORM confirm(r.id, v_user);  -- says why (expired, released, cancelled)
-  END IF;
+  r := _payable(reservation_id, v_user);
   v_balance := _locked_balance(v_user);
   IF v_balance < r.total_amount THEN
     RAISE EXCEPTION 'insufficient points' USING ERRCODE = _sqlstate('insufficient_points'),
@@ -252,17 +289,18 @@ SELECT r.performance_id, t.label AS tier, count(*) AS seats_sold, sum(s.price) A
 COMMENT ON VIEW boxoffice.sales IS 'seats sold and revenue per performance and tier (confirmed reservations)';
 
 CREATE VIEW boxoffice.refunds AS
-SELECT p.id AS payment_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.approved_at, p.refunded_at
+SELECT p.id AS payment_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.status, p.refund_reason,
+       p.approved_at, p.refunded_at
   FROM payments p JOIN reservations r ON r.id = p.reservation_id
- WHERE p.status = 'refunded';
-COMMENT ON VIEW boxoffice.refunds IS 'every refunded payment';
+ WHERE p.status IN ('refund_pending', 'refunded');
+COMMENT ON VIEW boxoffice.refunds IS 'every refund, made (refunded) or waiting for the gateway (refund_pending), with its reason';
 
 CREATE VIEW boxoffice.pending_payments AS
-SELECT p.id AS payment_id, p.order_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.created_at,
-       statement_timestamp() - p.created_at AS pending_for
+SELECT p.id AS payment_id, p.order_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.status,
+       p.created_at, statement_timestamp() - p.created_at AS pending_for
   FROM payments p JOIN reservations r ON r.id = p.reservation_id
- WHERE p.status = 'pending';
-COMMENT ON VIEW boxoffice.pending_payments IS 'payments still waiting for their outcome, oldest first by created_at';
+ WHERE p.status IN ('pending', 'refund_pending');
+COMMENT ON VIEW boxoffice.pending_payments IS 'payments whose outcome (pending) or refund (refund_pending) the gateway has not given yet; the reconciliation settles them';
 
 -- For check_invariants(): money and sales agree.
 CREATE VIEW boxoffice._payment_faults AS
@@ -282,8 +320,9 @@ UNION ALL
 SELECT 'payment_disagrees_with_reservation', 'payment ' || p.id,
        format('%s %s of %s for reservation %s, which is %s and costs %s', p.status, p.method, p.amount, r.id, r.status, r.total_amount)
   FROM payments p JOIN reservations r ON r.id = p.reservation_id
- WHERE (p.status = 'approved' AND r.status <> 'confirmed') OR (p.status = 'refunded' AND r.status <> 'cancelled')
-    OR (p.status IN ('approved', 'refunded') AND p.amount <> r.total_amount)
+ WHERE (p.status = 'approved' AND r.status <> 'confirmed')
+    OR (p.status IN ('refund_pending', 'refunded') AND r.status IN ('hold', 'confirmed'))
+    OR (p.status IN ('approved', 'refund_pending', 'refunded') AND p.amount <> r.total_amount)
 UNION ALL
 SELECT 'points_payment_not_in_ledger', 'payment ' || p.id,
        format('%s points payment of %s: ledger payment %s, refund %s', p.status, p.amount,

@@ -1,6 +1,6 @@
 
 -- ============================================================================
--- security.sql: who may do what. Three roles, cluster-wide (roles belong to
+-- security.sql: who may do what. Four roles, cluster-wide (roles belong to
 -- the cluster, not to a database, and DROP EXTENSION leaves them):
 --   boxoffice_owner  owns every table, view, type and function of boxoffice,
 --                    so the SECURITY DEFINER functions run as a role that is
@@ -8,6 +8,9 @@
 --   boxoffice_app    the buyer API only (applications log in with a role that
 --                    is a member of it and nothing else)
 --   boxoffice_admin  the catalog and operations functions, plus the buyer API
+--   boxoffice_payments  settles card-like payments with what the gateway said
+--                    (the shim's gateway client and its reconciliation); no
+--                    buyer may, or a buyer could declare a payment approved
 -- Nobody but the owner touches the tables: every API function is SECURITY
 -- DEFINER with a pinned search_path, and PUBLIC can execute nothing.
 -- ============================================================================
@@ -23,13 +26,16 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'boxoffice_admin') THEN
     CREATE ROLE boxoffice_admin NOLOGIN;
   END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'boxoffice_payments') THEN
+    CREATE ROLE boxoffice_payments NOLOGIN;
+  END IF;
 END $roles$;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA boxoffice FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA boxoffice FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA boxoffice FROM PUBLIC;
 REVOKE ALL ON SCHEMA boxoffice FROM PUBLIC;
-GRANT USAGE ON SCHEMA boxoffice TO boxoffice_owner, boxoffice_app, boxoffice_admin;
+GRANT USAGE ON SCHEMA boxoffice TO boxoffice_owner, boxoffice_app, boxoffice_admin, boxoffice_payments;
 
 -- The buyer API.
 GRANT EXECUTE ON FUNCTION
@@ -45,7 +51,9 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.enter_queue(bigint, bigint), boxoffice.queue_status(text, bigint), boxoffice.leave_queue(text, bigint),
   boxoffice.queue_info(bigint), boxoffice.queue_draw(bigint),
   boxoffice.charge_points(bigint, text, bigint), boxoffice.wallet(bigint), boxoffice.wallet_history(bigint, bigint, int),
-  boxoffice.pay_with_points(bigint, text, bigint), boxoffice.payments_of(bigint, bigint)
+  boxoffice.pay_with_points(bigint, text, bigint), boxoffice.payments_of(bigint, bigint),
+  boxoffice.start_card_payment(bigint, text, text, bigint), boxoffice.begin_card_confirm(bigint, text, bigint),
+  boxoffice.card_payment_outcome(bigint, bigint)
 TO boxoffice_app;
 GRANT SELECT ON boxoffice.error_codes TO boxoffice_app, boxoffice_admin;
 
@@ -64,7 +72,15 @@ GRANT EXECUTE ON FUNCTION
   boxoffice.set_queue(bigint, boolean, int, int, interval, interval), boxoffice.queue_settings(bigint),
   boxoffice.set_payment_terms(bigint, boolean, interval), boxoffice.payment_terms(bigint), boxoffice.purge_idempotency_keys()
 TO boxoffice_admin;
-GRANT SELECT ON boxoffice.queue_overview, boxoffice.sales, boxoffice.refunds, boxoffice.pending_payments TO boxoffice_admin;
+GRANT SELECT ON boxoffice.queue_overview, boxoffice.sales, boxoffice.refunds, boxoffice.pending_payments,
+  boxoffice.last_reconciliations TO boxoffice_admin;
+
+-- Settling card-like payments.
+GRANT EXECUTE ON FUNCTION
+  boxoffice.settle_card_payment(text, boolean, bigint, text, text), boxoffice.settle_card_refund(text),
+  boxoffice.card_payments_to_settle(interval, int),
+  boxoffice.record_reconciliation(timestamptz, int, int, int, int, int, int, text)
+TO boxoffice_payments;
 
 -- Hands every object of the extension to boxoffice_owner. Every script, the
 -- install script and each upgrade, ends by calling it, so that objects made

@@ -4,6 +4,7 @@
 // needs: a performance on sale (not cancelled, deleted or closed). Payment (a
 // later step of the product) belongs between the re-check under locks and the
 // state change.
+#include <algorithm>
 #include <string>
 
 #include "arguments.hpp"
@@ -12,12 +13,14 @@
 #include "claims.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
+#include "id_list.hpp"
 #include "locks.hpp"
 #include "performance.hpp"
 #include "identity.hpp"
 #include "owned_reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
+#include "taking_seats.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -146,10 +149,69 @@ Datum confirm(FunctionCallInfo fcinfo) {
   return booking_result(fcinfo, spi, *reservation_id);
 }
 
+// _confirm_late(reservation_id): sells a user's hold whose time ran out, for
+// a card payment the gateway approved after it (card_payments.sql), if the
+// sale is still possible: every seat free, the performance on sale, the
+// buyer within the limit. Otherwise it raises the reason, and the caller
+// refunds the payment. The approval stretches the hold to the instant of its
+// sale (expires_at = confirmed_at), which is what the record says. The caller
+// holds the reservation's row lock and has approved the payment.
+Datum confirm_late(FunctionCallInfo fcinfo) {
+  std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
+  SpiConnection spi;
+  static Plan read(
+      "SELECT r.status::text AS status, r.user_id, r.performance_id, r.seat_ids, r.live_until > clock_timestamp() AS live"
+      "  FROM boxoffice.reservations r WHERE r.id = $1",
+      {INT8OID});
+  Result found = read.run_on_latest(Args().bigint(reservation_id), 1);
+  if (found.empty()) throw Error(sqlstate::reservation_not_found, "reservation not found", "There is no such reservation.");
+  ResultRow row = found.first();
+  std::string status = row.string("status");
+  if (row.is_null("user_id") || !(status == "expired" || (status == "hold" && !row.boolean("live"))))
+    throw Error(sqlstate::invalid_state, "reservation cannot be sold late",
+                "Only a user's hold that ran out is sold late; this one is " + status + ".");
+  int64_t user_id = row.bigint("user_id"), performance_id = row.bigint("performance_id");
+  std::vector<int64_t> seat_ids = row.bigint_array("seat_ids");
+  std::sort(seat_ids.begin(), seat_ids.end());
+
+  // the lock order of every taking of seats: the customer, then the seats
+  lock(LockSpace::customer, customer_key(performance_id, static_cast<uint32_t>(user_id)));
+  lock_seats(seat_ids);
+  std::vector<int64_t> run_out, taken;
+  for (const Claim& c : read_claims(seat_ids)) {
+    if (c.reservation_id == *reservation_id) continue;
+    if (c.live) taken.push_back(c.seat_id);
+    else run_out.push_back(c.reservation_id);
+  }
+  if (!taken.empty())
+    throw Error(sqlstate::seats_unavailable, "some of the seats you selected were just taken",
+                "After the hold ended, seats " + join_ids(taken) + " went to another buyer.",
+                "The payment is refunded; choose again from the current seat map.");
+  Performance performance = on_sale(read_performance(performance_id), performance_id);
+  check_user_limit(performance_id, user_id, seat_ids.size(), performance.max_seats_per_customer);
+  end_expired(run_out);
+
+  // Through the claims trigger: the sale claims its seats again.
+  static Plan sell(
+      "UPDATE boxoffice.reservations r"
+      "   SET status = 'confirmed', confirmed_at = $2, expires_at = $2, ended_at = NULL, reservation_number = $3,"
+      "       buyer_name = coalesce(r.buyer_name, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id))"
+      " WHERE r.id = $1 AND r.status IN ('hold', 'expired')",
+      {INT8OID, TIMESTAMPTZOID, TEXTOID});
+  settings::commit_durably(true);
+  std::string number = reservation_number(*reservation_id);
+  sell.run(Args().bigint(reservation_id).timestamptz(GetCurrentTimestamp()).string(&number));
+  return booking_result(fcinfo, spi, *reservation_id);
+}
+
 }  // namespace
 }  // namespace boxoffice
 
 extern "C" {
 PG_FUNCTION_INFO_V1(boxoffice_confirm_v4);
 Datum boxoffice_confirm_v4(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm); }
+}
+extern "C" {
+PG_FUNCTION_INFO_V1(boxoffice_confirm_late);
+Datum boxoffice_confirm_late(PG_FUNCTION_ARGS) { return boxoffice::call_sql_function(fcinfo, boxoffice::confirm_late); }
 }

@@ -12,8 +12,14 @@
 --     purged hourly by pg_cron (purge_idempotency_keys);
 --   * check_invariants() also checks the money: wallets against their
 --     ledger, sales against their payments;
---   * error codes TK029-TK037.
--- Only new tables: no row of 0.4.2 changes. The C library is unchanged.
+--   * card-like payments in phases through a gateway (card_payments.sql):
+--     start_card_payment, begin_card_confirm, card_payment_outcome for
+--     buyers; settle_card_payment, settle_card_refund, card_payments_to_settle
+--     and record_reconciliation for the new role boxoffice_payments; a late
+--     approval sells if the seats are free (_confirm_late, C++) and is
+--     refunded otherwise; view last_reconciliations;
+--   * error codes TK029-TK041.
+-- Only new tables: no row of 0.4.2 changes. The C library adds _confirm_late.
 \echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.5.0'" to load this file. \quit
 
 CREATE OR REPLACE VIEW boxoffice.error_codes (sqlstate, name, http_status, meaning) AS VALUES
@@ -53,7 +59,11 @@ CREATE OR REPLACE VIEW boxoffice.error_codes (sqlstate, name, http_status, meani
   ('TK034', 'payment_required',         402, 'confirming a reservation of a performance that sells only against payment, without an approved payment'),
   ('TK035', 'already_paid',             409, 'paying a reservation that already has an approved payment'),
   ('TK036', 'cancellation_closed',      409, 'cancelling a confirmed reservation past its performance''s cancellation cut-off (default: once it has started)'),
-  ('TK037', 'ledger_immutable',         409, 'an UPDATE, DELETE or TRUNCATE of the points ledger: its rows are never changed; a correction is a new entry');
+  ('TK037', 'ledger_immutable',         409, 'an UPDATE, DELETE or TRUNCATE of the points ledger: its rows are never changed; a correction is a new entry'),
+  ('TK038', 'payment_in_progress',      409, 'starting a payment for a reservation whose card payment was sent to the gateway and has no outcome yet; the detail names its order'),
+  ('TK039', 'payment_not_found',        404, 'no such payment, or not yours (the same answer either way)'),
+  ('TK040', 'payment_declined',         402, 'the gateway declined the card payment; the detail gives its reason; the hold stays until it expires'),
+  ('TK041', 'payment_refunded',         409, 'a card payment the gateway approved after the hold ended and its seats were gone (or sales had stopped): it is refunded, nothing was sold');
 
 COMMENT ON VIEW boxoffice.error_codes IS 'every SQLSTATE that boxoffice raises on purpose, with its name, the HTTP status the shim answers and its meaning';
 
@@ -316,11 +326,14 @@ COMMENT ON FUNCTION boxoffice.wallet_history IS 'the caller''s ledger, newest fi
 --     (default: the start), and its cancellation refunds the payment in the
 --     same transaction (points go back as a refund entry of the ledger).
 -- Paying with points (the wallet: wallet.sql) approves and confirms in one
--- transaction.
+-- transaction; card-like methods go through a gateway in phases
+-- (card_payments.sql). A payment is pending, then approved or failed; an
+-- approved one is refunded (card refunds wait in refund_pending for the
+-- gateway).
 -- ============================================================================
 
 CREATE TYPE boxoffice.payment_method AS ENUM ('points', 'card', 'kakao_pay', 'naver_pay', 'toss');
-CREATE TYPE boxoffice.payment_status AS ENUM ('pending', 'approved', 'failed', 'refunded');
+CREATE TYPE boxoffice.payment_status AS ENUM ('pending', 'approved', 'failed', 'refund_pending', 'refunded');
 
 -- Per performance; a performance without a row takes the defaults (free to
 -- confirm, paid reservations cancellable until the start).
@@ -348,14 +361,20 @@ CREATE TABLE boxoffice.payments (
   refunded_at    timestamptz,
   failed_at      timestamptz,
   failure        text,
-  CONSTRAINT approved_has_approved_at CHECK ((status IN ('approved', 'refunded')) = (approved_at IS NOT NULL)),
+  payment_key    text,              -- the gateway's key of a card-like payment
+  refund_reason  text,
+  CONSTRAINT approved_has_approved_at CHECK ((status IN ('approved', 'refund_pending', 'refunded')) = (approved_at IS NOT NULL)),
+  CONSTRAINT refund_has_reason CHECK ((status IN ('refund_pending', 'refunded')) = (refund_reason IS NOT NULL)),
+  CONSTRAINT gateway_payment_has_key CHECK (method = 'points' OR status NOT IN ('approved', 'refund_pending', 'refunded') OR payment_key IS NOT NULL),
   CONSTRAINT refunded_has_refunded_at CHECK ((status = 'refunded') = (refunded_at IS NOT NULL)),
   CONSTRAINT failed_has_failure CHECK ((status = 'failed') = (failed_at IS NOT NULL AND failure IS NOT NULL))
 );
--- No reservation is paid twice.
-CREATE UNIQUE INDEX payments_once_per_reservation ON boxoffice.payments (reservation_id) WHERE status IN ('approved', 'refunded');
+-- No reservation is paid twice, and one payment at a time is under way.
+CREATE UNIQUE INDEX payments_once_per_reservation ON boxoffice.payments (reservation_id) WHERE status IN ('approved', 'refund_pending', 'refunded');
+CREATE UNIQUE INDEX payments_one_pending ON boxoffice.payments (reservation_id) WHERE status = 'pending';
 CREATE INDEX payments_by_reservation ON boxoffice.payments (reservation_id);
-CREATE INDEX payments_pending ON boxoffice.payments (created_at) WHERE status = 'pending';
+-- what the reconciliation settles: outcomes not known yet, refunds not made yet
+CREATE INDEX payments_unsettled ON boxoffice.payments (created_at) WHERE status IN ('pending', 'refund_pending');
 -- The ledger (wallet.sql) names the payments its entries were for.
 ALTER TABLE boxoffice.ledger_entries ADD CONSTRAINT ledger_entries_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES boxoffice.payments;
 
@@ -378,14 +397,16 @@ CREATE TYPE boxoffice.payment_receipt AS (
   points_balance     bigint,
   created_at         timestamptz,
   approved_at        timestamptz,
-  refunded_at        timestamptz
+  refunded_at        timestamptz,
+  failure            text,
+  refund_reason      text
 );
 
 CREATE FUNCTION boxoffice._payment_receipt(payment_id bigint) RETURNS boxoffice.payment_receipt
 LANGUAGE sql STABLE SET search_path = boxoffice, pg_temp
 RETURN (SELECT ROW(p.id, p.order_id, p.reservation_id, r.reservation_number, r.status::text, p.method::text, p.amount,
                    p.status::text, CASE WHEN p.method = 'points' THEN coalesce(w.balance, 0) END,
-                   p.created_at, p.approved_at, p.refunded_at)::boxoffice.payment_receipt
+                   p.created_at, p.approved_at, p.refunded_at, p.failure, p.refund_reason)::boxoffice.payment_receipt
           FROM boxoffice.payments p
           JOIN boxoffice.reservations r ON r.id = p.reservation_id
           LEFT JOIN boxoffice.wallets w ON w.user_id = p.user_id
@@ -413,7 +434,7 @@ BEGIN
   RETURN NEW;
 END $$;
 CREATE TRIGGER payment_before_sale BEFORE UPDATE OF status ON boxoffice.reservations
-  FOR EACH ROW WHEN (NEW.status = 'confirmed' AND OLD.status = 'hold') EXECUTE FUNCTION boxoffice._payment_before_sale();
+  FOR EACH ROW WHEN (NEW.status = 'confirmed' AND OLD.status <> 'confirmed') EXECUTE FUNCTION boxoffice._payment_before_sale();
 
 -- Cancelling a sale: until the cut-off before the start.
 CREATE FUNCTION boxoffice._cancellation_cutoff() RETURNS trigger
@@ -431,8 +452,9 @@ END $$;
 CREATE TRIGGER cancellation_cutoff BEFORE UPDATE OF status ON boxoffice.reservations
   FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status = 'confirmed') EXECUTE FUNCTION boxoffice._cancellation_cutoff();
 
--- A cancelled sale gives its payment back, in the same transaction: points
--- to the wallet. (Card refunds go through the gateway: not in this version.)
+-- A cancelled sale gives its payment back: points to the wallet in the same
+-- transaction; a card-like payment waits in refund_pending until the gateway
+-- has refunded it (card_payments.sql: settle_card_refund).
 -- The three triggers on reservations fire on the origin only (the default, not
 -- ALWAYS): a logical replica receives the payment and ledger rows themselves.
 CREATE FUNCTION boxoffice._refund_on_cancel() RETURNS trigger
@@ -445,12 +467,49 @@ BEGIN
       PERFORM _locked_balance(p.user_id);
       PERFORM _post_points(p.user_id, 'refund', p.amount, p.id);
     END IF;
-    UPDATE payments x SET status = 'refunded', refunded_at = clock_timestamp() WHERE x.id = p.id;
+    IF p.method = 'points' THEN
+      UPDATE payments x SET status = 'refunded', refunded_at = clock_timestamp(), refund_reason = 'cancelled' WHERE x.id = p.id;
+    ELSE
+      UPDATE payments x SET status = 'refund_pending', refund_reason = 'cancelled' WHERE x.id = p.id;
+    END IF;
   END LOOP;
   RETURN NULL;
 END $$;
 CREATE TRIGGER refund_on_cancel AFTER UPDATE OF status ON boxoffice.reservations
   FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status = 'confirmed') EXECUTE FUNCTION boxoffice._refund_on_cancel();
+
+-- The caller's reservation, under its row lock, if a payment may start for
+-- it: a live hold, not paid, no payment under way. Every method asks here.
+CREATE FUNCTION boxoffice._payable(reservation_id bigint, user_id bigint) RETURNS boxoffice.reservations
+LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  r reservations;
+  v_order text;
+BEGIN
+  PERFORM reservation(reservation_id, user_id);  -- TK009 when it is not the caller's
+  SELECT * INTO r FROM reservations x WHERE x.id = _payable.reservation_id FOR NO KEY UPDATE;
+  IF EXISTS (SELECT FROM payments p WHERE p.reservation_id = r.id AND p.status IN ('approved', 'refund_pending', 'refunded')) THEN
+    RAISE EXCEPTION 'already paid' USING ERRCODE = _sqlstate('already_paid'),
+      DETAIL = format('Reservation %s has been paid for.', r.id), HINT = 'Look it up: GET /v1/reservations/{id}.';
+  END IF;
+  -- a card payment never sent to the gateway cannot have been charged: a new payment replaces it
+  UPDATE payments p SET status = 'failed', failed_at = clock_timestamp(), failure = 'superseded by another payment'
+   WHERE p.reservation_id = r.id AND p.status = 'pending' AND p.payment_key IS NULL;
+  SELECT p.order_id INTO v_order FROM payments p WHERE p.reservation_id = r.id AND p.status = 'pending';
+  IF FOUND THEN
+    RAISE EXCEPTION 'payment in progress' USING ERRCODE = _sqlstate('payment_in_progress'),
+      DETAIL = format('Reservation %s has a payment under way (order %s).', r.id, v_order),
+      HINT = 'Wait for its outcome: GET /v1/reservations/{id}/payments.';
+  END IF;
+  IF r.status = 'confirmed' THEN
+    RAISE EXCEPTION 'reservation is confirmed' USING ERRCODE = _sqlstate('invalid_state'),
+      DETAIL = format('Reservation %s was confirmed without a payment: it is free to keep.', r.id);
+  END IF;
+  IF NOT (r.live_until > clock_timestamp()) THEN
+    PERFORM confirm(r.id, user_id);  -- says why (expired, released, cancelled)
+  END IF;
+  RETURN r;
+END $$;
 
 CREATE FUNCTION boxoffice.pay_with_points(reservation_id bigint, idempotency_key text, user_id bigint DEFAULT NULL)
 RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
@@ -467,20 +526,8 @@ BEGIN
   IF v_answer IS NOT NULL THEN
     RETURN jsonb_populate_record(NULL::payment_receipt, v_answer);
   END IF;
-  PERFORM reservation(reservation_id, v_user);  -- TK009 when it is not the caller's
   -- lock order: the reservation, then the wallet (as a refund takes them)
-  SELECT * INTO r FROM reservations x WHERE x.id = pay_with_points.reservation_id FOR NO KEY UPDATE;
-  IF EXISTS (SELECT FROM payments p WHERE p.reservation_id = r.id AND p.status IN ('approved', 'refunded')) THEN
-    RAISE EXCEPTION 'already paid' USING ERRCODE = _sqlstate('already_paid'),
-      DETAIL = format('Reservation %s has been paid for.', r.id), HINT = 'Look it up: GET /v1/reservations/{id}.';
-  END IF;
-  IF r.status = 'confirmed' THEN
-    RAISE EXCEPTION 'reservation is confirmed' USING ERRCODE = _sqlstate('invalid_state'),
-      DETAIL = format('Reservation %s was confirmed without a payment: it is free to keep.', r.id);
-  END IF;
-  IF NOT (r.live_until > clock_timestamp()) THEN
-    PERFORM confirm(r.id, v_user);  -- says why (expired, released, cancelled)
-  END IF;
+  r := _payable(reservation_id, v_user);
   v_balance := _locked_balance(v_user);
   IF v_balance < r.total_amount THEN
     RAISE EXCEPTION 'insufficient points' USING ERRCODE = _sqlstate('insufficient_points'),
@@ -558,17 +605,18 @@ SELECT r.performance_id, t.label AS tier, count(*) AS seats_sold, sum(s.price) A
 COMMENT ON VIEW boxoffice.sales IS 'seats sold and revenue per performance and tier (confirmed reservations)';
 
 CREATE VIEW boxoffice.refunds AS
-SELECT p.id AS payment_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.approved_at, p.refunded_at
+SELECT p.id AS payment_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.status, p.refund_reason,
+       p.approved_at, p.refunded_at
   FROM payments p JOIN reservations r ON r.id = p.reservation_id
- WHERE p.status = 'refunded';
-COMMENT ON VIEW boxoffice.refunds IS 'every refunded payment';
+ WHERE p.status IN ('refund_pending', 'refunded');
+COMMENT ON VIEW boxoffice.refunds IS 'every refund, made (refunded) or waiting for the gateway (refund_pending), with its reason';
 
 CREATE VIEW boxoffice.pending_payments AS
-SELECT p.id AS payment_id, p.order_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.created_at,
-       statement_timestamp() - p.created_at AS pending_for
+SELECT p.id AS payment_id, p.order_id, p.reservation_id, r.performance_id, p.user_id, p.method, p.amount, p.status,
+       p.created_at, statement_timestamp() - p.created_at AS pending_for
   FROM payments p JOIN reservations r ON r.id = p.reservation_id
- WHERE p.status = 'pending';
-COMMENT ON VIEW boxoffice.pending_payments IS 'payments still waiting for their outcome, oldest first by created_at';
+ WHERE p.status IN ('pending', 'refund_pending');
+COMMENT ON VIEW boxoffice.pending_payments IS 'payments whose outcome (pending) or refund (refund_pending) the gateway has not given yet; the reconciliation settles them';
 
 -- For check_invariants(): money and sales agree.
 CREATE VIEW boxoffice._payment_faults AS
@@ -588,8 +636,9 @@ UNION ALL
 SELECT 'payment_disagrees_with_reservation', 'payment ' || p.id,
        format('%s %s of %s for reservation %s, which is %s and costs %s', p.status, p.method, p.amount, r.id, r.status, r.total_amount)
   FROM payments p JOIN reservations r ON r.id = p.reservation_id
- WHERE (p.status = 'approved' AND r.status <> 'confirmed') OR (p.status = 'refunded' AND r.status <> 'cancelled')
-    OR (p.status IN ('approved', 'refunded') AND p.amount <> r.total_amount)
+ WHERE (p.status = 'approved' AND r.status <> 'confirmed')
+    OR (p.status IN ('refund_pending', 'refunded') AND r.status IN ('hold', 'confirmed'))
+    OR (p.status IN ('approved', 'refund_pending', 'refunded') AND p.amount <> r.total_amount)
 UNION ALL
 SELECT 'points_payment_not_in_ledger', 'payment ' || p.id,
        format('%s points payment of %s: ledger payment %s, refund %s', p.status, p.amount,
@@ -605,6 +654,287 @@ SELECT 'ledger_entry_without_payment', 'ledger entry ' || e.id, format('%s of %s
  WHERE e.payment_id IS NOT NULL
    AND NOT EXISTS (SELECT FROM payments p WHERE p.id = e.payment_id AND p.method = 'points' AND p.user_id = e.user_id
                       AND p.status IN ('approved', 'refunded'));
+
+-- ---- new in 0.5.0: extension/sql/card_payments.sql, as it is ----
+
+-- ============================================================================
+-- card_payments.sql: card-like methods (card, kakao_pay, naver_pay, toss)
+-- through a payment gateway, in Toss Payments' confirm flow. Each phase is
+-- recorded and committed before the next call outside the database:
+--   start_card_payment   the payment is pending, with its order id; the
+--                        buyer's payment window runs at the gateway with it
+--   begin_card_confirm   the gateway's payment key is recorded: from here on
+--                        the card may be charged
+--   (the gateway's confirm: boxoffice-http, outside any transaction, holding
+--    no seat lock and no database connection)
+--   settle_card_payment  approved and the reservation sold, or failed (the
+--                        hold stays until it expires)
+-- An outcome that was lost (a timeout, a crash) leaves the payment pending;
+-- the reconciliation asks the gateway by order id (card_payments_to_settle)
+-- and settles it. An approval that comes after the hold ended sells the
+-- seats if they are still free (_confirm_late) and is refunded otherwise, as
+-- is one for a reservation that can no longer be sold: nobody is charged
+-- without a seat, and no seat is sold without a payment. Refunds take the
+-- same way: refund_pending, the gateway's cancel, settle_card_refund.
+-- Settling is for boxoffice_payments (the shim's gateway client), never for
+-- buyers: a buyer could otherwise declare a payment approved.
+-- ============================================================================
+
+CREATE FUNCTION boxoffice._confirm_late(reservation_id bigint) RETURNS boxoffice.booking
+LANGUAGE c VOLATILE SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_confirm_late';
+COMMENT ON FUNCTION boxoffice._confirm_late IS 'sells a user''s hold that ran out, for a payment approved late, if its seats are still free and sales are open; raises why not';
+
+-- Whether an error is one of boxoffice's refusals (a catalogued code), or
+-- the claims' unique key refusing a seat: what an approval that cannot sell
+-- turns into a refund. Anything else (a deadlock, a crash) is raised, and the
+-- payment stays pending for the reconciliation to settle again.
+CREATE FUNCTION boxoffice._is_refusal(sqlstate text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = boxoffice, pg_temp
+RETURN sqlstate = '23505' OR EXISTS (SELECT FROM boxoffice.error_codes e WHERE e.sqlstate = _is_refusal.sqlstate);
+
+-- The method a buyer names, or TK017.
+CREATE FUNCTION boxoffice._card_method(method text) RETURNS boxoffice.payment_method
+LANGUAGE plpgsql IMMUTABLE SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  IF lower(method) IN ('card', 'kakao_pay', 'naver_pay', 'toss') THEN
+    RETURN lower(method)::payment_method;
+  END IF;
+  RAISE EXCEPTION 'invalid payment method' USING ERRCODE = _sqlstate('invalid_argument'),
+    DETAIL = format('A card-like payment is card, kakao_pay, naver_pay or toss; got %s.', coalesce(method, 'null')),
+    HINT = 'Points are paid with pay_with_points.';
+END $$;
+
+-- The caller's payment, or TK039 (also for someone else's).
+CREATE FUNCTION boxoffice._own_payment(payment_id bigint, user_id bigint) RETURNS boxoffice.payments
+LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  v_user bigint := _logged_in(user_id, 'A payment');
+  p payments;
+BEGIN
+  SELECT * INTO p FROM payments x WHERE x.id = _own_payment.payment_id AND x.user_id = v_user;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'payment not found' USING ERRCODE = _sqlstate('payment_not_found'),
+      DETAIL = format('There is no payment %s that belongs to you.', coalesce(payment_id::text, 'null')),
+      HINT = 'List your payments: GET /v1/reservations/{id}/payments.';
+  END IF;
+  RETURN p;
+END $$;
+
+-- A card-like payment by its order id, or TK039.
+CREATE FUNCTION boxoffice._card_payment_by_order(order_id text) RETURNS boxoffice.payments
+LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  p payments;
+BEGIN
+  SELECT * INTO p FROM payments x WHERE x.order_id = _card_payment_by_order.order_id AND x.method <> 'points';
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'payment not found' USING ERRCODE = _sqlstate('payment_not_found'),
+      DETAIL = format('No card-like payment has order id %s.', coalesce(order_id, 'null'));
+  END IF;
+  RETURN p;
+END $$;
+
+CREATE FUNCTION boxoffice.start_card_payment(reservation_id bigint, method text, idempotency_key text, user_id bigint DEFAULT NULL)
+RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  v_user bigint := _logged_in(user_id, 'Paying by card');
+  v_scope text := _user_scope(v_user);
+  v_args jsonb := jsonb_build_object('reservation_id', reservation_id, 'method', method);
+  v_answer jsonb := _idempotency_start(v_scope, idempotency_key, 'start_card_payment', v_args);
+  v_method payment_method;
+  r reservations;
+  v_payment bigint;
+  v_receipt payment_receipt;
+BEGIN
+  IF v_answer IS NOT NULL THEN
+    RETURN jsonb_populate_record(NULL::payment_receipt, v_answer);
+  END IF;
+  v_method := _card_method(method);
+  r := _payable(reservation_id, v_user);
+  IF r.total_amount = 0 THEN
+    RAISE EXCEPTION 'nothing to pay' USING ERRCODE = _sqlstate('invalid_argument'),
+      DETAIL = format('Reservation %s costs nothing.', r.id), HINT = 'Confirm it instead.';
+  END IF;
+  INSERT INTO payments (reservation_id, user_id, method, amount) VALUES (r.id, v_user, v_method, r.total_amount)
+  RETURNING id INTO v_payment;
+  v_receipt := _payment_receipt(v_payment);
+  PERFORM _idempotency_finish(v_scope, idempotency_key, 'start_card_payment', v_args, to_jsonb(v_receipt));
+  RETURN v_receipt;
+END $$;
+COMMENT ON FUNCTION boxoffice.start_card_payment IS 'starts paying a live hold of the caller''s by card, kakao_pay, naver_pay or toss: a pending payment whose order id and amount the gateway''s payment window takes; exactly once per idempotency key';
+
+CREATE FUNCTION boxoffice.begin_card_confirm(payment_id bigint, payment_key text, user_id bigint DEFAULT NULL)
+RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  p payments := _own_payment(payment_id, user_id);
+  r reservations;
+BEGIN
+  IF payment_key IS NULL OR payment_key !~ '^[A-Za-z0-9_-]{1,200}$' THEN
+    RAISE EXCEPTION 'invalid payment key' USING ERRCODE = _sqlstate('invalid_argument'),
+      DETAIL = 'A payment key is 1 to 200 letters, digits, "_" or "-", as the gateway''s payment window gave it.';
+  END IF;
+  -- lock order: the reservation, then its payment
+  SELECT * INTO r FROM reservations x WHERE x.id = p.reservation_id FOR NO KEY UPDATE;
+  SELECT * INTO p FROM payments x WHERE x.id = p.id FOR UPDATE;
+  IF p.status <> 'pending' THEN
+    RETURN _payment_receipt(p.id);  -- it has its outcome: nothing to send
+  END IF;
+  IF p.payment_key IS NULL THEN
+    -- Not charged yet, and never will be for a hold that has ended.
+    IF NOT (r.status = 'hold' AND r.live_until > clock_timestamp()) THEN
+      PERFORM confirm(r.id, p.user_id);  -- says why (expired, released, cancelled)
+    END IF;
+    UPDATE payments x SET payment_key = begin_card_confirm.payment_key WHERE x.id = p.id;
+  ELSIF p.payment_key <> begin_card_confirm.payment_key THEN
+    RAISE EXCEPTION 'another payment key' USING ERRCODE = _sqlstate('invalid_argument'),
+      DETAIL = format('Payment %s is being confirmed with another payment key.', p.id),
+      HINT = 'Send the key its payment window gave, or start a new payment once this one has its outcome.';
+  END IF;
+  RETURN _payment_receipt(p.id);
+END $$;
+COMMENT ON FUNCTION boxoffice.begin_card_confirm IS 'records the payment key the gateway gave a pending payment of the caller''s, before the gateway is asked to charge it; again: the same key, for a retry';
+
+CREATE FUNCTION boxoffice.card_payment_outcome(payment_id bigint, user_id bigint DEFAULT NULL)
+RETURNS boxoffice.payment_receipt LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  p payments := _own_payment(payment_id, user_id);
+BEGIN
+  IF p.status = 'failed' THEN
+    RAISE EXCEPTION 'payment declined' USING ERRCODE = _sqlstate('payment_declined'),
+      DETAIL = format('Payment %s (order %s) failed: %s.', p.id, p.order_id, p.failure),
+      HINT = 'Pay again, with another card or method, while the hold lasts.';
+  END IF;
+  IF p.status IN ('refund_pending', 'refunded') AND p.refund_reason <> 'cancelled' THEN
+    RAISE EXCEPTION 'payment refunded' USING ERRCODE = _sqlstate('payment_refunded'),
+      DETAIL = format('Payment %s (order %s) is refunded: %s.', p.id, p.order_id, p.refund_reason),
+      HINT = 'Nothing was sold; choose seats again.';
+  END IF;
+  RETURN _payment_receipt(p.id);
+END $$;
+COMMENT ON FUNCTION boxoffice.card_payment_outcome IS 'the receipt of a payment of the caller''s, or why it did not buy anything: declined (TK040), refunded for coming too late (TK041)';
+
+CREATE FUNCTION boxoffice.settle_card_payment(order_id text, approved boolean, amount bigint DEFAULT NULL,
+                                              payment_key text DEFAULT NULL, failure text DEFAULT NULL)
+RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  p payments := _card_payment_by_order(order_id);
+  r reservations;
+  v_sold boolean := false;
+  v_reason text;
+  v_detail text;
+  v_state text;
+BEGIN
+  -- lock order: the reservation, then its payment (as cancelling takes them)
+  SELECT * INTO r FROM reservations x WHERE x.id = p.reservation_id FOR NO KEY UPDATE;
+  SELECT * INTO p FROM payments x WHERE x.id = p.id FOR UPDATE;
+  IF approved IS NULL OR p.status NOT IN ('pending', 'failed') OR (p.status = 'failed' AND NOT approved) THEN
+    RETURN _payment_receipt(p.id);  -- settled already (by a retry, or the reconciliation first), or nothing to settle
+  END IF;
+  IF NOT approved THEN
+    UPDATE payments x SET status = 'failed', failed_at = clock_timestamp(),
+           failure = coalesce(nullif(settle_card_payment.failure, ''), 'declined by the gateway')
+     WHERE x.id = p.id;
+    RETURN _payment_receipt(p.id);
+  END IF;
+  -- The gateway charged the card: from here the payment is sold or refunded.
+  UPDATE payments x SET status = 'approved', approved_at = clock_timestamp(), failed_at = NULL, failure = NULL,
+         payment_key = coalesce(x.payment_key, settle_card_payment.payment_key)
+   WHERE x.id = p.id;
+  IF amount IS DISTINCT FROM p.amount THEN
+    v_reason := format('the gateway charged %s, not %s', coalesce(amount::text, 'an unknown amount'), p.amount);
+  ELSE
+    BEGIN
+      IF r.status = 'hold' AND r.live_until > clock_timestamp() THEN
+        PERFORM confirm(r.id, r.user_id);
+      ELSE
+        PERFORM _confirm_late(r.id);  -- a hold that ran out; any other state says why not
+      END IF;
+      v_sold := true;
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_reason = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
+      IF NOT _is_refusal(v_state) THEN
+        RAISE;
+      END IF;
+      v_reason := v_reason || coalesce(' (' || nullif(v_detail, '') || ')', '');
+    END;
+  END IF;
+  IF NOT v_sold THEN
+    UPDATE payments x SET status = 'refund_pending', refund_reason = 'approved but not sold: ' || v_reason WHERE x.id = p.id;
+    -- the hold ends now, its payment on the way back: it can never be paid again
+    UPDATE reservations x
+       SET status = CASE WHEN x.live_until <= clock_timestamp() THEN 'expired' ELSE 'released' END::reservation_status,
+           ended_at = least(x.live_until, clock_timestamp())
+     WHERE x.id = r.id AND x.status = 'hold';
+  END IF;
+  RETURN _payment_receipt(p.id);
+END $$;
+COMMENT ON FUNCTION boxoffice.settle_card_payment IS 'records the gateway''s outcome of a card-like payment (boxoffice_payments): approved sells the reservation, late too if its seats are free, and is otherwise refunded; declined fails it. Settling twice changes nothing';
+
+CREATE FUNCTION boxoffice.settle_card_refund(order_id text) RETURNS boxoffice.payment_receipt
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  p payments := _card_payment_by_order(order_id);
+BEGIN
+  UPDATE payments x SET status = 'refunded', refunded_at = clock_timestamp()
+   WHERE x.id = p.id AND x.status = 'refund_pending';
+  RETURN _payment_receipt(p.id);
+END $$;
+COMMENT ON FUNCTION boxoffice.settle_card_refund IS 'records that the gateway refunded a card-like payment waiting in refund_pending (boxoffice_payments); again: nothing changes';
+
+-- Every run of the reconciliation, for DBAs.
+CREATE TABLE boxoffice.reconciliation_runs (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  started_at    timestamptz NOT NULL,
+  finished_at   timestamptz NOT NULL DEFAULT now(),
+  checked       int NOT NULL CHECK (checked >= 0),
+  approved      int NOT NULL CHECK (approved >= 0),
+  failed        int NOT NULL CHECK (failed >= 0),
+  refunded      int NOT NULL CHECK (refunded >= 0),
+  still_pending int NOT NULL CHECK (still_pending >= 0),
+  errors        int NOT NULL CHECK (errors >= 0),
+  note          text
+);
+CREATE INDEX reconciliation_runs_started ON boxoffice.reconciliation_runs (started_at);
+
+-- What the reconciliation asks the gateway about: payments sent to be
+-- confirmed whose outcome is older than settle_after (a request that is still
+-- waiting for the gateway is left to finish), and every refund not made yet.
+-- A pending payment that was never sent (no payment key) cannot have been
+-- charged: once its hold has ended it fails here, without asking anyone.
+CREATE FUNCTION boxoffice.card_payments_to_settle(settle_after interval DEFAULT '30 seconds', max_payments int DEFAULT 100)
+RETURNS TABLE (payment_id bigint, order_id text, status text, payment_key text, amount bigint, created_at timestamptz)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  UPDATE payments p SET status = 'failed', failed_at = clock_timestamp(), failure = 'abandoned: never sent to the gateway'
+    FROM reservations r
+   WHERE r.id = p.reservation_id AND p.status = 'pending' AND p.payment_key IS NULL
+     AND NOT (r.status = 'hold' AND r.live_until > clock_timestamp());
+  RETURN QUERY
+  SELECT p.id, p.order_id, p.status::text, p.payment_key, p.amount, p.created_at
+    FROM payments p
+   WHERE (p.status = 'pending' AND p.payment_key IS NOT NULL AND p.created_at < clock_timestamp() - settle_after)
+      OR p.status = 'refund_pending'
+   ORDER BY p.created_at
+   LIMIT max_payments;
+END $$;
+COMMENT ON FUNCTION boxoffice.card_payments_to_settle IS 'the card-like payments whose outcome or refund the reconciliation must ask the gateway for (boxoffice_payments); fails abandoned ones that were never sent';
+
+CREATE FUNCTION boxoffice.record_reconciliation(started_at timestamptz, checked int, approved int, failed int, refunded int,
+                                                still_pending int, errors int, note text DEFAULT NULL)
+RETURNS bigint LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp
+BEGIN ATOMIC
+  -- a week of runs is enough to read back
+  DELETE FROM boxoffice.reconciliation_runs WHERE reconciliation_runs.started_at < now() - interval '7 days';
+  INSERT INTO boxoffice.reconciliation_runs (started_at, checked, approved, failed, refunded, still_pending, errors, note)
+  VALUES (started_at, checked, approved, failed, refunded, still_pending, errors, note) RETURNING id;
+END;
+COMMENT ON FUNCTION boxoffice.record_reconciliation IS 'records one run of the reconciliation (boxoffice_payments); runs older than 7 days are dropped';
+
+CREATE VIEW boxoffice.last_reconciliations AS
+SELECT id, started_at, finished_at, finished_at - started_at AS took, checked, approved, failed, refunded, still_pending, errors, note
+  FROM reconciliation_runs ORDER BY id DESC LIMIT 100;
+COMMENT ON VIEW boxoffice.last_reconciliations IS 'the last 100 runs of the reconciliation of card-like payments, newest first';
 
 -- ---- changed in 0.5.0: the money in check_invariants(), the idempotency keys' purge in the schedule ----
 CREATE OR REPLACE FUNCTION boxoffice.check_invariants()
@@ -713,7 +1043,7 @@ DO $register$
 DECLARE
   t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['payments', 'ledger_entries'] LOOP
+  FOREACH t IN ARRAY ARRAY['payments', 'ledger_entries', 'reconciliation_runs'] LOOP
     PERFORM pg_catalog.pg_extension_config_dump(format('boxoffice.%I', t)::regclass, '');
     PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence(format('boxoffice.%I', t), 'id')::regclass, '');
   END LOOP;
@@ -722,11 +1052,21 @@ BEGIN
   PERFORM pg_catalog.pg_extension_config_dump('boxoffice.idempotency_keys', '');
 END $register$;
 
+-- The role that settles card-like payments (security.sql).
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'boxoffice_payments') THEN
+    CREATE ROLE boxoffice_payments NOLOGIN;
+  END IF;
+END $roles$;
+GRANT USAGE ON SCHEMA boxoffice TO boxoffice_payments;
+
 -- New objects: nobody but their grantees may use them (the install script
 -- revokes from PUBLIC in bulk; an upgrade names each one).
 REVOKE ALL ON TABLE boxoffice.idempotency_keys, boxoffice.wallets, boxoffice.ledger_entries, boxoffice.payment_terms,
-  boxoffice.payments, boxoffice.sales, boxoffice.refunds, boxoffice.pending_payments, boxoffice._payment_faults FROM PUBLIC;
-REVOKE ALL ON SEQUENCE boxoffice.ledger_entries_id_seq, boxoffice.payments_id_seq FROM PUBLIC;
+  boxoffice.payments, boxoffice.sales, boxoffice.refunds, boxoffice.pending_payments, boxoffice._payment_faults,
+  boxoffice.reconciliation_runs, boxoffice.last_reconciliations FROM PUBLIC;
+REVOKE ALL ON SEQUENCE boxoffice.ledger_entries_id_seq, boxoffice.payments_id_seq, boxoffice.reconciliation_runs_id_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION
   boxoffice._idempotency_retention(), boxoffice._idempotency_start(text, text, text, jsonb),
   boxoffice._idempotency_finish(text, text, text, jsonb, jsonb), boxoffice._user_scope(bigint),
@@ -736,18 +1076,31 @@ REVOKE ALL ON FUNCTION
   boxoffice.wallet_history(bigint, bigint, int), boxoffice._wallet_entry(boxoffice.ledger_entries),
   boxoffice._payment_receipt(bigint), boxoffice._payment_terms(bigint), boxoffice._payment_before_sale(),
   boxoffice._cancellation_cutoff(), boxoffice._refund_on_cancel(), boxoffice.pay_with_points(bigint, text, bigint),
-  boxoffice.payments_of(bigint, bigint), boxoffice.set_payment_terms(bigint, boolean, interval), boxoffice.payment_terms(bigint)
+  boxoffice.payments_of(bigint, bigint), boxoffice.set_payment_terms(bigint, boolean, interval), boxoffice.payment_terms(bigint),
+  boxoffice._payable(bigint, bigint), boxoffice._confirm_late(bigint), boxoffice._card_method(text), boxoffice._is_refusal(text),
+  boxoffice._own_payment(bigint, bigint), boxoffice._card_payment_by_order(text),
+  boxoffice.start_card_payment(bigint, text, text, bigint), boxoffice.begin_card_confirm(bigint, text, bigint),
+  boxoffice.card_payment_outcome(bigint, bigint), boxoffice.settle_card_payment(text, boolean, bigint, text, text),
+  boxoffice.settle_card_refund(text), boxoffice.card_payments_to_settle(interval, int),
+  boxoffice.record_reconciliation(timestamptz, int, int, int, int, int, int, text)
 FROM PUBLIC;
--- The buyer API (security.sql).
 -- The buyer API (security.sql).
 GRANT EXECUTE ON FUNCTION
   boxoffice.charge_points(bigint, text, bigint), boxoffice.wallet(bigint), boxoffice.wallet_history(bigint, bigint, int),
-  boxoffice.pay_with_points(bigint, text, bigint), boxoffice.payments_of(bigint, bigint)
+  boxoffice.pay_with_points(bigint, text, bigint), boxoffice.payments_of(bigint, bigint),
+  boxoffice.start_card_payment(bigint, text, text, bigint), boxoffice.begin_card_confirm(bigint, text, bigint),
+  boxoffice.card_payment_outcome(bigint, bigint)
 TO boxoffice_app;
 -- The catalog and operations (security.sql).
 GRANT EXECUTE ON FUNCTION
   boxoffice.set_payment_terms(bigint, boolean, interval), boxoffice.payment_terms(bigint), boxoffice.purge_idempotency_keys()
 TO boxoffice_admin;
-GRANT SELECT ON boxoffice.sales, boxoffice.refunds, boxoffice.pending_payments TO boxoffice_admin;
+GRANT SELECT ON boxoffice.sales, boxoffice.refunds, boxoffice.pending_payments, boxoffice.last_reconciliations TO boxoffice_admin;
+-- Settling card-like payments (security.sql).
+GRANT EXECUTE ON FUNCTION
+  boxoffice.settle_card_payment(text, boolean, bigint, text, text), boxoffice.settle_card_refund(text),
+  boxoffice.card_payments_to_settle(interval, int),
+  boxoffice.record_reconciliation(timestamptz, int, int, int, int, int, int, text)
+TO boxoffice_payments;
 
 SELECT boxoffice._give_objects_to_owner();

@@ -3,7 +3,7 @@ BEGIN;
 SELECT plan(49);
 
 SELECT has_schema('boxoffice');
-SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims', 'secrets', 'queues', 'queue_entries', 'idempotency_keys', 'wallets', 'ledger_entries', 'payment_terms', 'payments']);
+SELECT tables_are('boxoffice', ARRAY['venues', 'concerts', 'price_tiers', 'performances', 'seats', 'users', 'reservations', 'seat_claims', 'secrets', 'queues', 'queue_entries', 'idempotency_keys', 'wallets', 'ledger_entries', 'payment_terms', 'payments', 'reconciliation_runs']);
 
 -- the double-booking guard: one claim per seat, by primary key
 SELECT col_is_pk('boxoffice', 'seat_claims', ARRAY['seat_id'], 'a seat has at most one claim');
@@ -75,7 +75,7 @@ SELECT ok((SELECT indisunique AND indpred IS NOT NULL FROM pg_index WHERE indexr
 SELECT col_is_pk('boxoffice', 'idempotency_keys', ARRAY['scope', 'key'], 'a key is one call per caller');
 
 SELECT has_view('boxoffice', 'error_codes', 'the error catalogue is a view');
-SELECT is((SELECT count(*)::int FROM boxoffice.error_codes WHERE sqlstate ~ '^TK[0-9]{3}$'), 37, 'every error code is in class TK');
+SELECT is((SELECT count(*)::int FROM boxoffice.error_codes WHERE sqlstate ~ '^TK[0-9]{3}$'), 41, 'every error code is in class TK');
 
 SELECT * FROM finish();
 ROLLBACK;
