@@ -6,13 +6,17 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "card_settlement.hpp"
+#include "gateway_client.hpp"
 #include "metrics.hpp"
 #include "openapi.hpp"
 #include "pool.hpp"
+#include "reconciler.hpp"
 #include "server.hpp"
 #include "settings.hpp"
 
@@ -46,10 +50,21 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  std::vector<shim::Statement> statements = shim::route_statements();
+  for (shim::Statement& s : shim::settlement_statements()) statements.push_back(std::move(s));
   shim::Pool pool({settings.database_url, settings.pool_size, std::chrono::milliseconds(settings.pool_wait_ms),
-                   settings.statement_timeout_ms, shim::route_statements()});
+                   settings.statement_timeout_ms, statements});
   shim::Metrics metrics;
-  shim::HttpServer server(settings, pool, metrics);
+  std::unique_ptr<shim::GatewayClient> gateway;
+  if (!settings.gateway_url.empty())
+    gateway = std::make_unique<shim::GatewayClient>(settings.gateway_url, settings.gateway_secret_key, settings.gateway_timeout_ms);
+  std::unique_ptr<shim::Reconciler> reconciler;
+  if (gateway && settings.reconcile_interval_ms > 0) {
+    reconciler = std::make_unique<shim::Reconciler>(pool, *gateway, std::chrono::milliseconds(settings.reconcile_interval_ms),
+                                                    settings.reconcile_after_s);
+    reconciler->start();
+  }
+  shim::HttpServer server(settings, pool, metrics, gateway.get());
   int port = server.bind();
   if (port < 0) {
     std::fprintf(stderr, "boxoffice-http: cannot listen on %s:%d\n", settings.listen_host.c_str(), settings.port);
@@ -68,6 +83,7 @@ int main(int argc, char** argv) {
   server.serve();  // returns once stopped and in-flight requests are done
   pthread_kill(stopper.native_handle(), SIGTERM);  // in case serve() ended on its own
   stopper.join();
+  reconciler.reset();  // its run in progress finishes first
   say({{"event", "stopped"}});
   return 0;
 }

@@ -130,6 +130,11 @@ json operation(const Route& r) {
                      {{"description", reason_phrase(r.success_status)},
                       {"headers", success_headers},
                       {"content", {{media, {{"schema", answer_schema(r.answer)}}}}}}}};
+  if (r.kind == Kind::card_confirm)  // server.cpp confirm_card: the gateway did not answer in time
+    responses["202"] = {{"description", "Accepted: the gateway has not answered yet; the payment stays pending until "
+                                        "the reconciliation settles it (look it up: GET /v1/reservations/{id}/payments)"},
+                        {"headers", success_headers},
+                        {"content", {{media, {{"schema", answer_schema(r.answer)}}}}}};
   if (r.cached != Cached::no) {
     // server.cpp serve_seat_map: the cache's copy, at most --seat-map-max-age-ms old
     json cache_headers = {{"X-Request-Id", header_ref("X-Request-Id")}, {"ETag", header_ref("ETag")},

@@ -202,12 +202,16 @@ json openapi_schemas() {
     "reservation_status": {"type": "string", "enum": ["hold", "confirmed", "cancelled", "released", "expired"]},
     "method": {"type": "string", "enum": ["points", "card", "kakao_pay", "naver_pay", "toss"]},
     "amount": {"type": "integer", "format": "int64", "minimum": 0},
-    "status": {"type": "string", "enum": ["pending", "approved", "failed", "refunded"]},
+    "status": {"type": "string", "enum": ["pending", "approved", "failed", "refund_pending", "refunded"],
+               "description": "pending: no outcome yet; refund_pending: approved, its refund is on the way"},
     "points_balance": {"type": "integer", "format": "int64", "minimum": 0, "nullable": true,
                        "description": "your wallet after it (points payments; at the time of the answer)"},
     "created_at": {"type": "string", "format": "date-time"},
     "approved_at": {"type": "string", "format": "date-time", "nullable": true},
-    "refunded_at": {"type": "string", "format": "date-time", "nullable": true}
+    "refunded_at": {"type": "string", "format": "date-time", "nullable": true},
+    "failure": {"type": "string", "nullable": true, "description": "why a failed payment failed"},
+    "refund_reason": {"type": "string", "nullable": true,
+                      "description": "why it is refunded: cancelled, or approved too late to sell (and why)"}
   })js"));
 
   // boxoffice.queue_ticket (extension/sql/waiting_room.sql), as to_jsonb writes it.

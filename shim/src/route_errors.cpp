@@ -38,6 +38,7 @@ const struct {
                        "503 the database is shutting down or out of resources"},
     {"timeout", "the statement ran past the statement timeout; nothing was changed"},
     {"42501", "insufficient_privilege: the token's user is not an admin (any more); every admin request asks the database"},
+    {"payments_unavailable", "this server has no payment gateway (--gateway-url): card payments cannot be confirmed"},
     {"22xxx", "data exception: a field of the wrong type, a number out of range or an unreadable timestamp "
               "(e.g. \"seat_ids\": [\"abc\"])"},
     {"54xxx", "program limit exceeded: a body nested or sized past what PostgreSQL takes"},
@@ -52,7 +53,7 @@ std::map<int, std::set<std::string>> error_answers(const Route& r) {
   auto add = [&](int status, const std::string& code) { out[status].insert(code); };
   const std::string method = r.method;
   const bool body = has_input(r, Input::body);
-  const bool runs_sql = r.kind == Kind::sql || r.kind == Kind::login;
+  const bool runs_sql = r.kind == Kind::sql || r.kind == Kind::login || r.kind == Kind::card_confirm;
 
   // server.cpp, before the route runs: the token, then the access rule.
   add(401, "invalid_token");
@@ -79,6 +80,7 @@ std::map<int, std::set<std::string>> error_answers(const Route& r) {
   }
   if (r.kind == Kind::readyz) add(503, "database_unavailable");
   if (!runs_sql) return out;
+  if (r.kind == Kind::card_confirm) add(503, "payments_unavailable");  // no --gateway-url
 
   // The pool and the statement: no connection, a lost one, a timeout, our bug.
   add(503, "database_busy");

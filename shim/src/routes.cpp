@@ -153,6 +153,33 @@ const std::vector<Route> kRoutes = {
      {tk::login_required, tk::reservation_not_found, tk::insufficient_points, tk::already_paid, tk::invalid_state, tk::hold_expired,
       tk::performance_not_on_sale, tk::customer_limit_reached, tk::idempotency_key_required, tk::idempotency_key_reused,
       tk::idempotency_key_in_flight}},
+    {"POST", "/v1/reservations/{reservation_id}/payments/card", "start_card_payment", "payments",
+     "Start paying a live hold of yours by card, kakao_pay, naver_pay or toss: a pending payment whose order_id and "
+     "amount the gateway's payment window takes, exactly once per Idempotency-Key. Then confirm it with the "
+     "payment_key the window returns (POST /v1/payments/{payment_id}/confirm).",
+     Access::user, Kind::sql, 201, "PaymentReceipt",
+     "SELECT to_jsonb(p) FROM boxoffice.start_card_payment($1::bigint, $2::jsonb->>'method', $3) p",
+     {I::path_id, I::body, I::idempotency_key},
+     R"({"required": ["method"], "properties": {
+          "method": {"type": "string", "enum": ["card", "kakao_pay", "naver_pay", "toss"], "description": "how to pay"}}})",
+     R"({"method": "card"})",
+     {tk::login_required, tk::reservation_not_found, tk::invalid_argument, tk::already_paid, tk::payment_in_progress,
+      tk::invalid_state, tk::hold_expired, tk::idempotency_key_required, tk::idempotency_key_reused,
+      tk::idempotency_key_in_flight}},
+    {"POST", "/v1/payments/{payment_id}/confirm", "confirm_card_payment", "payments",
+     "Confirm a pending card payment of yours with the payment_key its payment window returned: the gateway charges "
+     "it and the reservation is sold (200), or declines it and the hold stays (402). No answer from the gateway in "
+     "time: 202, the payment stays pending until the reconciliation settles it. Sending it again is safe: the "
+     "gateway charges an order once.",
+     Access::user, Kind::card_confirm, 200, "PaymentReceipt",
+     "SELECT to_jsonb(p) FROM boxoffice.begin_card_confirm($1::bigint, $2::jsonb->>'payment_key') p",
+     {I::path_id, I::body},
+     R"({"required": ["payment_key"], "properties": {
+          "payment_key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,200}$",
+                          "description": "the paymentKey the gateway's payment window returned"}}})",
+     R"({"payment_key": "tgen_20261203a1b2c3d4e5f6"})",
+     {tk::login_required, tk::payment_not_found, tk::invalid_argument, tk::hold_expired, tk::invalid_state,
+      tk::payment_declined, tk::payment_refunded}},
     {"GET", "/v1/reservations/{reservation_id}/payments", "payments_of", "payments",
      "The payments of one of your reservations, oldest first.", Access::user, Kind::sql, 200, "PaymentReceipt[]",
      "SELECT coalesce(jsonb_agg(to_jsonb(p) ORDER BY p.payment_id), '[]') FROM boxoffice.payments_of($1::bigint) p",

@@ -31,6 +31,8 @@ enum class Input {
 enum class Kind {
   sql,          // run `sql`, answer its JSON
   login,        // run `sql` (returns the account), then answer a signed token
+  card_confirm, // run `sql` (records the payment key), then the gateway's confirm outside any
+                //   transaction, then settle it (server.cpp confirm_card)
   healthz, readyz, metrics, openapi,  // served by the shim itself
 };
 

@@ -15,6 +15,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "card_settlement.hpp"
 #include "client_address.hpp"
 #include "jwt.hpp"
 #include "openapi.hpp"
@@ -303,8 +304,8 @@ std::vector<Statement> route_statements() {
   return out;
 }
 
-HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics)
-    : settings_(settings), pool_(pool), metrics_(metrics), openapi_(openapi_document()),
+HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics, const GatewayClient* gateway)
+    : settings_(settings), pool_(pool), metrics_(metrics), gateway_(gateway), openapi_(openapi_document()),
       server_(std::make_unique<httplib::Server>()), secret_attempts_(settings.secret_attempts_per_minute),
       seat_maps_(std::chrono::milliseconds(settings.seat_map_max_age_ms),
                  [this](const std::string& part, const std::string& performance_id) {
@@ -412,6 +413,10 @@ Outcome HttpServer::answer_route(const httplib::Request& req, const Route& route
   Step<std::string> read = read_body(req, route);
   if (auto* stop = std::get_if<Outcome>(&read)) return *stop;
   const std::string& body = std::get<std::string>(read);
+  if (route.kind == Kind::card_confirm && gateway_ == nullptr)  // before the payment key is recorded
+    return problem(503, "payments_unavailable", "payments unavailable",
+                   "This server has no payment gateway: card payments cannot be confirmed here.",
+                   "Pay with points, or ask the operator to configure --gateway-url.");
 
   std::string poll_key = poll_key_of(caller.claims, req.get_header_value("X-Queue-Token"));
   if (std::optional<Outcome> stop = pace_polls(route, poll_key)) return *stop;
@@ -421,6 +426,7 @@ Outcome HttpServer::answer_route(const httplib::Request& req, const Route& route
                     route_parameters(route, req, path_id, body, client));
   if (std::optional<Outcome> stop = database_problem(result, route, request_id)) return *stop;
   if (route.kind == Kind::login) return issue_token(result->value, settings_);
+  if (route.kind == Kind::card_confirm) return confirm_card(route, caller.claims, path_id, body, result->value, request_id);
   Outcome out{route.success_status, result->value};
   if (std::string(route.answer) == "QueueTicket") {
     // The ticket says when to ask again: as Retry-After, and as the earliest
@@ -434,6 +440,42 @@ Outcome HttpServer::answer_route(const httplib::Request& req, const Route& route
       queue_polls_.told(poll_key_of(caller.claims, ticket["token"].get<std::string>()), poll_after);
   }
   return out;
+}
+
+// POST /v1/payments/{id}/confirm, after begin_card_confirm recorded the payment
+// key (committed): the gateway's confirm, outside any transaction and with no
+// connection held, then its verdict settled, then the outcome as the buyer
+// sees it. The gateway charges an order once (its Idempotency-Key is the
+// order id), so a retry of this request, or the reconciliation, is safe.
+Outcome HttpServer::confirm_card(const Route& route, const json& claims, const std::string& payment_id,
+                                 const std::string& body, const std::string& receipt_json, const std::string& request_id) {
+  json receipt = json::parse(receipt_json);
+  if (receipt.value("status", "") == "pending") {
+    std::string order_id = receipt.value("order_id", "");
+    std::string payment_key = json::parse(body).value("payment_key", "");
+    GatewayAnswer answer = gateway_->confirm(payment_key, order_id, receipt.value("amount", int64_t{0}));
+    GatewayVerdict verdict = verdict_of_confirm(answer);
+    if (verdict.kind == GatewayVerdict::Kind::unknown && answer.answered)  // e.g. charged before: ask how
+      verdict = verdict_of_lookup(gateway_->lookup(order_id));
+    if (verdict.kind == GatewayVerdict::Kind::unknown)
+      log_line({{"time", utc_now()}, {"level", "warning"}, {"request_id", request_id}, {"order_id", order_id},
+                {"gateway", answer.answered ? json(answer.status) : json(answer.error)},
+                {"message", "no verdict from the gateway: the payment stays pending for the reconciliation"}});
+    std::optional<QueryResult> settled = settle_payment(pool_, order_id, verdict);
+    if (settled) {
+      if (std::optional<Outcome> stop = database_problem(settled, route, request_id)) return *stop;
+      // approved too late to sell: give the money back now rather than at the next reconciliation
+      if (json::parse(settled->value).value("status", "") == "refund_pending" &&
+          is_refunded(gateway_->cancel(verdict.payment_key.empty() ? payment_key : verdict.payment_key, order_id,
+                                       "approved after the hold ended")))
+        settle_refund(pool_, order_id);
+    }
+  }
+  std::optional<QueryResult> outcome =
+      pool_.execute(database_role(route.access), claims.dump(), "card_payment_outcome", {payment_id});
+  if (std::optional<Outcome> stop = database_problem(outcome, route, request_id)) return *stop;
+  bool pending = json::parse(outcome->value).value("status", "") == "pending";
+  return {pending ? 202 : route.success_status, outcome->value};
 }
 
 // The poll limiter's key: the token's user and the queue token.
@@ -484,7 +526,8 @@ std::optional<Outcome> HttpServer::serve_own_route(Kind kind) {
     case Kind::metrics: return Outcome{200, metrics_.render(pool_.stats(), seat_maps_.refreshes()), "text/plain; version=0.0.4"};
     case Kind::openapi: return Outcome{200, openapi_};
     case Kind::sql:
-    case Kind::login: break;
+    case Kind::login:
+    case Kind::card_confirm: break;
   }
   return std::nullopt;
 }

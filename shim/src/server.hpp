@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "gateway_client.hpp"
 #include "metrics.hpp"
 #include "poll_limiter.hpp"
 #include "pool.hpp"
@@ -29,7 +30,8 @@ enum class Kind;
 
 class HttpServer {
  public:
-  HttpServer(const Settings& settings, Pool& pool, Metrics& metrics);
+  // gateway: the card payment gateway, or nullptr (card payments answer 503)
+  HttpServer(const Settings& settings, Pool& pool, Metrics& metrics, const GatewayClient* gateway = nullptr);
   ~HttpServer();
   // Binds the listening socket; returns the port, or -1.
   int bind();
@@ -51,9 +53,12 @@ class HttpServer {
   Outcome serve_seat_map(const httplib::Request& req, const Route& route, const std::string& performance_id,
                          const std::string& request_id);
   static std::string poll_key_of(const nlohmann::json& claims, const std::string& queue_token);
+  Outcome confirm_card(const Route& route, const nlohmann::json& claims, const std::string& payment_id,
+                       const std::string& body, const std::string& receipt, const std::string& request_id);
   const Settings& settings_;
   Pool& pool_;
   Metrics& metrics_;
+  const GatewayClient* gateway_;
   std::string openapi_;
   std::unique_ptr<httplib::Server> server_;
   int listen_socket_ = -1;

@@ -17,7 +17,7 @@ namespace {
 struct Option {
   const char* flag;  // nullptr: environment only
   const char* env;   // nullptr: command line only
-  enum Kind { text, number, secret_file, secret_text, help, print_openapi } kind;
+  enum Kind { text, number, secret_file, secret_text, gateway_secret_file, help, print_openapi } kind;
   long long min, max;  // for numbers
   std::string (*show_default)(const Settings&);
   void (*apply)(Settings&, long long number, const std::string& text);
@@ -88,6 +88,26 @@ const Option kOptions[] = {
     {"--port-file", "BOXOFFICE_HTTP_PORT_FILE", Option::text, 0, 0, none,
      [](Settings& s, long long, const std::string& v) { s.port_file = v; },
      "write the bound port to this file (useful with port 0)"},
+    {"--gateway-url", "BOXOFFICE_GATEWAY_URL", Option::text, 0, 0, none,
+     [](Settings& s, long long, const std::string& v) { s.gateway_url = v; },
+     "the card payment gateway (Toss Payments' API), e.g. http://127.0.0.1:8090; none: card payments answer 503"},
+    {"--gateway-secret-key-file", "BOXOFFICE_GATEWAY_SECRET_KEY_FILE", Option::gateway_secret_file, 0, 0, none, nullptr,
+     "file holding the gateway's secret key (trailing newline trimmed)"},
+    {nullptr, "BOXOFFICE_GATEWAY_SECRET_KEY", Option::text, 0, 0, none,
+     [](Settings& s, long long, const std::string& v) { s.gateway_secret_key = v; },
+     "the gateway's secret key itself, if no file is given (never a flag: ps would show it)"},
+    {"--gateway-timeout-ms", "BOXOFFICE_GATEWAY_TIMEOUT_MS", Option::number, 100, 120000,
+     [](const Settings& s) { return std::to_string(s.gateway_timeout_ms); },
+     [](Settings& s, long long n, const std::string&) { s.gateway_timeout_ms = static_cast<int>(n); },
+     "longest wait for the gateway's answer; then the payment stays pending (202) until the reconciliation settles it"},
+    {"--reconcile-interval-ms", "BOXOFFICE_RECONCILE_INTERVAL_MS", Option::number, 0, 3600000,
+     [](const Settings& s) { return std::to_string(s.reconcile_interval_ms); },
+     [](Settings& s, long long n, const std::string&) { s.reconcile_interval_ms = static_cast<int>(n); },
+     "how often this process settles unsettled card payments with the gateway; 0: never (one process is enough)"},
+    {"--reconcile-after-s", "BOXOFFICE_RECONCILE_AFTER_S", Option::number, 1, 86400,
+     [](const Settings& s) { return std::to_string(s.reconcile_after_s); },
+     [](Settings& s, long long n, const std::string&) { s.reconcile_after_s = static_cast<int>(n); },
+     "a payment sent to the gateway without an outcome for this long is settled by the reconciliation"},
     {"--print-openapi", nullptr, Option::print_openapi, 0, 0, none, nullptr,
      "print the OpenAPI document (GET /openapi.json) and exit; needs no database or secret"},
     {"--help", nullptr, Option::help, 0, 0, none, nullptr, "print this help and exit"},
@@ -116,7 +136,7 @@ bool parse_integer(const std::string& text, long long min, long long max, long l
 std::string read_secret_file(const std::string& path, const std::string& source) {
   const size_t limit = 65536;  // a secret is small; /dev/zero must not hang us
   auto cannot_read = [&](int error) {
-    return SettingsError("cannot read the JWT secret file '" + path + "' (" + source + "): " + std::strerror(error));
+    return SettingsError("cannot read the secret file '" + path + "' (" + source + "): " + std::strerror(error));
   };
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw cannot_read(errno);
@@ -127,7 +147,7 @@ std::string read_secret_file(const std::string& path, const std::string& source)
     content.append(buffer, n);
     if (content.size() > limit) {
       std::fclose(f);
-      throw SettingsError("the JWT secret file '" + path + "' (" + source + ") is larger than " +
+      throw SettingsError("the secret file '" + path + "' (" + source + ") is larger than " +
                           std::to_string(limit) + " bytes");
     }
   }
@@ -215,6 +235,7 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
   };
 
   std::string secret_file, secret_file_source, secret_text;
+  std::string gateway_secret_file, gateway_secret_file_source;
   for (const Option& o : kOptions) {
     std::string value, source;
     if (!value_of(o, &value, &source)) continue;
@@ -236,6 +257,10 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
         break;
       case Option::secret_text:
         secret_text = value;
+        break;
+      case Option::gateway_secret_file:
+        gateway_secret_file = value;
+        gateway_secret_file_source = source;
         break;
       case Option::help:
       case Option::print_openapi:
@@ -270,6 +295,13 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
     throw SettingsError("a JWT secret is required: --jwt-secret-file or BOXOFFICE_JWT_SECRET_FILE naming a "
                         "file that holds it, or BOXOFFICE_JWT_SECRET (at least 32 bytes)");
   }
+  if (!gateway_secret_file.empty()) s.gateway_secret_key = read_secret_file(gateway_secret_file, gateway_secret_file_source);
+  if (!s.gateway_url.empty() && s.gateway_secret_key.empty())
+    throw SettingsError("a gateway secret key is required with --gateway-url: --gateway-secret-key-file or "
+                        "BOXOFFICE_GATEWAY_SECRET_KEY_FILE naming a file that holds it, or BOXOFFICE_GATEWAY_SECRET_KEY");
+  if (!s.gateway_url.empty() && s.gateway_url.rfind("http://", 0) != 0)
+    throw SettingsError("--gateway-url must start with http:// (the gateway client speaks plain HTTP), got '" +
+                        s.gateway_url + "'");
   // Reports only the length: this message ends up in logs.
   if (s.jwt_secret.size() < 32)
     throw SettingsError("the JWT secret from " + secret_source + " is " + std::to_string(s.jwt_secret.size()) +

@@ -30,6 +30,16 @@ struct Settings {
   std::string trusted_proxies_text;       // --trusted-proxies BOXOFFICE_TRUSTED_PROXIES: addresses or CIDR blocks
   TrustedProxies trusted_proxies;         //   whose X-Forwarded-For names the client (parsed from the text)
   std::string port_file;                  // --port-file      BOXOFFICE_HTTP_PORT_FILE: write the bound port there
+  std::string gateway_url;                // --gateway-url    BOXOFFICE_GATEWAY_URL: the card payment gateway
+                                          //   (Toss Payments' API); empty: card payments answer 503
+  std::string gateway_secret_key;         // --gateway-secret-key-file BOXOFFICE_GATEWAY_SECRET_KEY_FILE, or
+                                          //   BOXOFFICE_GATEWAY_SECRET_KEY (required with a gateway)
+  int gateway_timeout_ms = 10000;         // --gateway-timeout-ms BOXOFFICE_GATEWAY_TIMEOUT_MS: then the payment
+                                          //   stays pending (202) for the reconciliation
+  int reconcile_interval_ms = 0;          // --reconcile-interval-ms BOXOFFICE_RECONCILE_INTERVAL_MS: how often
+                                          //   this process settles payments with the gateway (0: never)
+  int reconcile_after_s = 30;             // --reconcile-after-s BOXOFFICE_RECONCILE_AFTER_S: a payment sent to the
+                                          //   gateway without an outcome for this long is the reconciliation's
   bool help = false;                      // --help
   bool print_openapi = false;             // --print-openapi: print /openapi.json and exit (needs nothing else)
 };

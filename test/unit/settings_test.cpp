@@ -302,7 +302,7 @@ TEST(Settings, HelpTextMentionsEverything) {
       EXPECT_EQ(error_of({flag}, minimal()), flag + " needs a value");
     }
   }
-  EXPECT_EQ(flags, 18);
+  EXPECT_EQ(flags, 23);
 }
 
 TEST(Settings, TrustedProxies) {
@@ -325,3 +325,23 @@ TEST(Settings, ProcessEnvironment) {
 }
 
 }  // namespace
+
+TEST(Settings, Gateway) {
+  shim::Settings none = parse({}, minimal());
+  EXPECT_EQ(none.gateway_url, "");
+  EXPECT_EQ(none.reconcile_interval_ms, 0);
+  EXPECT_EQ(none.reconcile_after_s, 30);
+  EXPECT_EQ(none.gateway_timeout_ms, 10000);
+  Env env = minimal();
+  env["BOXOFFICE_GATEWAY_SECRET_KEY"] = "test_sk_x";
+  shim::Settings s = parse({"--gateway-url", "http://127.0.0.1:8090", "--reconcile-interval-ms", "2000"}, env);
+  EXPECT_EQ(s.gateway_url, "http://127.0.0.1:8090");
+  EXPECT_EQ(s.gateway_secret_key, "test_sk_x");
+  EXPECT_EQ(s.reconcile_interval_ms, 2000);
+  // a gateway needs its key, and plain HTTP
+  EXPECT_NE(error_of({"--gateway-url", "http://127.0.0.1:8090"}, minimal()).find("gateway secret key is required"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--gateway-url", "https://api.tosspayments.com"}, env).find("must start with http://"),
+            std::string::npos);
+  EXPECT_EQ(error_of({"--gateway-secret-key", "x"}, minimal()), "unknown option --gateway-secret-key (see --help)");
+}
