@@ -14,6 +14,7 @@
 #   BOXOFFICE_SHIMS         how many boxoffice-http processes (2)
 #   BOXOFFICE_SHIM_PORT     the first shim's port (BOXOFFICE_HTTP_PORT + 1); the others follow it
 #   BOXOFFICE_SHIM_THREADS  each shim's --threads (64)
+#   BOXOFFICE_GATEWAY_PORT  the fake card gateway's port (BOXOFFICE_HTTP_PORT + 10; gateway/)
 #   and the front's, BOXOFFICE_FRONT_* (scripts/front.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ HTTP_PORT=${BOXOFFICE_HTTP_PORT:-8080}
 SHIMS=${BOXOFFICE_SHIMS:-2}
 SHIM_PORT=${BOXOFFICE_SHIM_PORT:-$((HTTP_PORT + 1))}
 SHIM_THREADS=${BOXOFFICE_SHIM_THREADS:-64}
+GATEWAY_PORT=${BOXOFFICE_GATEWAY_PORT:-$((HTTP_PORT + 10))}
 export BOXOFFICE_HTTP_PORT=$HTTP_PORT BOXOFFICE_SHIM_THREADS=$SHIM_THREADS
 STATE=${BOXOFFICE_STATE_DIR:-build/run}  # the shims' generated secrets, pids and logs; the front's record
 export BOXOFFICE_STATE_DIR=$STATE
@@ -43,6 +45,14 @@ stop_shims() {
     rm -f "$f"
   done
 }
+# The fake card gateway this state directory started.
+stop_gateway() {
+  local pid
+  [ -s "$STATE/gateway.pid" ] || return 0
+  pid=$(cat "$STATE/gateway.pid")
+  kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" && echo "stopped boxoffice-fake-gateway (pid $pid)"
+  rm -f "$STATE/gateway.pid"
+}
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 as_postgres() { $SUDO runuser -u postgres -- "$@"; }
@@ -50,6 +60,7 @@ as_postgres() { $SUDO runuser -u postgres -- "$@"; }
 if [ "${1:-}" = stop ]; then
   bash scripts/front.sh stop
   stop_shims
+  stop_gateway
   $SUDO pg_ctlcluster 15 "$CLUSTER" stop 2>/dev/null && echo "stopped cluster 15/$CLUSTER" || echo "cluster 15/$CLUSTER is not running"
   exit 0
 fi
@@ -117,7 +128,8 @@ md5sum "build/boxoffice--$newest.sql" | cut -d' ' -f1 > "$STATE/extension.md5"
 # The HTTP shim: its own login role and a JWT secret, generated once.
 [ -s "$STATE/http-password" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$STATE/http-password"
 [ -s "$STATE/jwt-secret" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > "$STATE/jwt-secret"
-chmod 600 "$STATE/http-password" "$STATE/jwt-secret"
+[ -s "$STATE/gateway-secret-key" ] || echo "test_sk_$(head -c 18 /dev/urandom | base64 | tr -d '/+=\n')" > "$STATE/gateway-secret-key"
+chmod 600 "$STATE/http-password" "$STATE/jwt-secret" "$STATE/gateway-secret-key"
 as_postgres psql -X -q -p "$PORT" -d "$DB" -v login=boxoffice_http -v password="$(cat "$STATE/http-password")" \
   -f scripts/http-role.sql
 # A transaction that took seats and then sits idle keeps their locks, and
@@ -129,6 +141,19 @@ for login in boxoffice_shop boxoffice_http; do
 done
 bash scripts/front.sh stop
 stop_shims
+stop_gateway
+# The fake card gateway (gateway/), a stand-in for Toss Payments: the demo's
+# card payments are approved by it (the buyer's payment window is its POST /v1/payments).
+if (echo >"/dev/tcp/127.0.0.1/$GATEWAY_PORT") 2>/dev/null; then
+  echo "the fake gateway cannot listen on 127.0.0.1:$GATEWAY_PORT: something else answers there (BOXOFFICE_GATEWAY_PORT picks another)"
+  exit 1
+fi
+rm -f "$STATE/gateway.log"
+nohup build/cmake/boxoffice-fake-gateway --host 127.0.0.1 --port "$GATEWAY_PORT" --secret-key "$(cat "$STATE/gateway-secret-key")" \
+  >"$STATE/gateway.log" 2>&1 &
+echo $! >"$STATE/gateway.pid"
+for _ in $(seq 50); do grep -q "listening on" "$STATE/gateway.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on" "$STATE/gateway.log" || { echo "the fake gateway did not start:"; tail -5 "$STATE/gateway.log"; exit 1; }
 # Secrets go in through the environment and a file, never argv (ps shows argv).
 # Each shim trusts the front (127.0.0.1) to name the client in X-Forwarded-For.
 conninfo="host=127.0.0.1 port=$PORT dbname=$DB user=boxoffice_http password=$(cat "$STATE/http-password") connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3"
@@ -141,9 +166,14 @@ for i in $(seq "$SHIMS"); do
     exit 1
   fi
   rm -f "$STATE/shim-$i.log"  # created anew under the umask
+  # one shim settles what the gateway left unanswered (the reconciliation)
+  reconcile=0
+  [ "$i" = 1 ] && reconcile=2000
   BOXOFFICE_JWT_SECRET_FILE="$STATE/jwt-secret" BOXOFFICE_DATABASE_URL="$conninfo" \
+  BOXOFFICE_GATEWAY_SECRET_KEY_FILE="$STATE/gateway-secret-key" \
     nohup build/cmake/boxoffice-http --host 127.0.0.1 --port "$port" --threads "$SHIM_THREADS" \
-      --trusted-proxies 127.0.0.1 >"$STATE/shim-$i.log" 2>&1 &
+      --trusted-proxies 127.0.0.1 --gateway-url "http://127.0.0.1:$GATEWAY_PORT" --reconcile-interval-ms "$reconcile" \
+      >"$STATE/shim-$i.log" 2>&1 &
   echo $! >"$STATE/shim-$i.pid"
   upstreams+=("127.0.0.1:$port")
 done
@@ -175,6 +205,7 @@ boxoffice is running: PostgreSQL 15, cluster 15/$CLUSTER, port $PORT, database $
 boxoffice-http is serving http://127.0.0.1:$HTTP_PORT (API: /openapi.json) through the front:
   nginx on :$HTTP_PORT -> $SHIMS x boxoffice-http on ${upstreams[*]} (--threads $SHIM_THREADS)
   logs: $STATE/shim-N.log (one JSON line per request), $STATE/front/ (nginx: error.log, access.log)
+  card payments: the fake gateway on 127.0.0.1:$GATEWAY_PORT ($STATE/gateway.log), key in $STATE/gateway-secret-key
   A purchase, step by step:
     B=http://127.0.0.1:$HTTP_PORT
     curl -s \$B/v1/concerts

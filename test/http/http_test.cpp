@@ -964,6 +964,186 @@ TEST_F(HttpTest, PointsPayForAHoldExactlyOnceAndComeBackOnCancel) {
   EXPECT_EQ(invariants.body.size(), 0u) << invariants.text;
 }
 
+// --- card payments through the fake gateway (gateway/) -------------------------
+
+// The buyer's payment window: what the gateway's widget does in the browser.
+class Gateway {
+ public:
+  Gateway() : client_("127.0.0.1", std::atoi(env("BOXOFFICE_TEST_GATEWAY_PORT").c_str())) {
+    client_.set_basic_auth(env("BOXOFFICE_TEST_GATEWAY_SECRET_KEY").c_str(), "");
+    client_.set_read_timeout(15, 0);
+  }
+  // A READY payment for the order, answering its confirm as `behaviour` says; its paymentKey.
+  std::string window(const json& receipt, const std::string& behaviour, const std::string& cancel_behaviour = "approve") {
+    json body = {{"orderId", receipt.value("order_id", "")}, {"amount", receipt.value("amount", int64_t{0})},
+                 {"method", "CARD"}, {"behaviour", behaviour}, {"cancel_behaviour", cancel_behaviour}};
+    httplib::Result r = client_.Post("/v1/payments", body.dump(), "application/json");
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    return r ? json::parse(r->body, nullptr, false).value("paymentKey", "") : "";
+  }
+  json payment(const std::string& payment_key) {
+    httplib::Result r = client_.Get(("/control/payments/" + payment_key).c_str());
+    return r && r->status == 200 ? json::parse(r->body, nullptr, false) : json::object();
+  }
+
+ private:
+  httplib::Client client_;
+};
+
+struct CardSale {
+  int64_t reservation = 0, payment = 0;
+  json receipt;
+};
+
+// A hold of one seat and a card payment started for it.
+CardSale start_card_sale(Api& api, const Stage& s, const std::string& token, int64_t seat) {
+  CardSale sale;
+  Reply hold = api.post(holds_path(s), {{"seat_ids", {seat}}}, token);
+  EXPECT_EQ(hold.status, 201) << hold.text;
+  sale.reservation = hold.body.value("reservation_id", int64_t{0});
+  Reply started = keyed(api, reservation_path(sale.reservation, "payments/card"), {{"method", "card"}}, token, unique("card-"));
+  EXPECT_EQ(started.status, 201) << started.text;
+  sale.receipt = started.body;
+  sale.payment = started.body.value("payment_id", int64_t{0});
+  return sale;
+}
+
+Reply confirm_card(Api& api, const CardSale& sale, const std::string& key, const std::string& token) {
+  return api.post("/v1/payments/" + std::to_string(sale.payment) + "/confirm", {{"payment_key", key}}, token);
+}
+
+// The payment as its buyer lists it, once its status is `status` (the
+// reconciliation runs every few hundred milliseconds), or after `seconds`.
+json payment_when(Api& api, const CardSale& sale, const std::string& token, const std::string& status, int seconds) {
+  json last;
+  for (int i = 0; i < seconds * 10; i++) {
+    Reply r = api.get(reservation_path(sale.reservation, "payments"), token);
+    for (const json& p : r.body)
+      if (p.value("payment_id", int64_t{0}) == sale.payment) last = p;
+    if (last.value("status", "") == status) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return last;
+}
+
+Stage pay_first_stage(Api& api, const std::string& admin) {
+  Stage s = make_stage(api, admin);
+  Reply terms = api.post("/v1/admin/performances/" + std::to_string(s.performance) + "/payment-terms",
+                         {{"payment_required", true}}, admin);
+  EXPECT_EQ(terms.status, 200) << terms.text;
+  return s;
+}
+
+void expect_books_balance(Api& api, const std::string& admin) {
+  Reply invariants = api.get("/v1/admin/invariants", admin);
+  EXPECT_EQ(invariants.status, 200);
+  EXPECT_EQ(invariants.body.size(), 0u) << invariants.text;
+}
+
+TEST_F(HttpTest, CardApprovedSellsOnceAndACancelIsRefundedThroughTheGateway) {
+  Stage s = pay_first_stage(api, admin_);
+  Gateway gateway;
+  std::string token = register_and_login(api), other = register_and_login(api);
+  CardSale sale = start_card_sale(api, s, token, s.seats[0]);
+  EXPECT_EQ(sale.receipt.value("status", ""), "pending");
+  EXPECT_EQ(sale.receipt.value("amount", 0), 1000);
+  EXPECT_EQ(keyed(api, reservation_path(sale.reservation, "payments/card"), {{"method", "cash"}}, token, unique("card-")).status, 422);
+  std::string key = gateway.window(sale.receipt, "approve");
+  EXPECT_EQ(confirm_card(api, sale, key, other).status, 404);  // not yours
+  Reply paid = confirm_card(api, sale, key, token);
+  ASSERT_EQ(paid.status, 200) << paid.text;
+  EXPECT_EQ(paid.body.value("status", ""), "approved");
+  EXPECT_EQ(paid.body.value("reservation_status", ""), "confirmed");
+  // the buyer's retry: the same answer, and the gateway charged once
+  Reply again = confirm_card(api, sale, key, token);
+  EXPECT_EQ(again.status, 200) << again.text;
+  EXPECT_EQ(again.body.value("payment_id", 0), paid.body.value("payment_id", -1));
+  json at_gateway = gateway.payment(key);
+  EXPECT_EQ(at_gateway.value("chargeCount", -1), 1) << at_gateway.dump();
+  EXPECT_EQ(at_gateway.value("status", ""), "DONE");
+
+  // cancelling: the seat is free at once; the reconciliation refunds through the gateway
+  EXPECT_EQ(api.post(reservation_path(sale.reservation, "cancel"), json::object(), token).body.value("status", ""), "cancelled");
+  Reply taken = api.post(holds_path(s), {{"seat_ids", {s.seats[0]}}}, other);
+  EXPECT_EQ(taken.status, 201) << taken.text;
+  json refunded = payment_when(api, sale, token, "refunded", 10);
+  EXPECT_EQ(refunded.value("status", ""), "refunded") << refunded.dump();
+  EXPECT_EQ(refunded.value("refund_reason", ""), "cancelled");
+  EXPECT_EQ(gateway.payment(key).value("status", ""), "CANCELED");
+  expect_books_balance(api, admin_);
+}
+
+TEST_F(HttpTest, CardDeclinedKeepsTheHoldAndAnotherPaymentMayFollow) {
+  Stage s = pay_first_stage(api, admin_);
+  Gateway gateway;
+  std::string token = register_and_login(api);
+  CardSale sale = start_card_sale(api, s, token, s.seats[1]);
+  Reply declined = confirm_card(api, sale, gateway.window(sale.receipt, "decline"), token);
+  EXPECT_EQ(declined.status, 402) << declined.text;
+  EXPECT_EQ(declined.body.value("code", ""), "TK040");
+  EXPECT_EQ(api.get(reservation_path(sale.reservation), token).body.value("status", ""), "hold");
+  Reply retry = keyed(api, reservation_path(sale.reservation, "payments/card"), {{"method", "toss"}}, token, unique("card-"));
+  ASSERT_EQ(retry.status, 201) << retry.text;
+  CardSale second{sale.reservation, retry.body.value("payment_id", int64_t{0}), retry.body};
+  Reply paid = confirm_card(api, second, gateway.window(second.receipt, "slow"), token);  // answers in --delay-ms
+  EXPECT_EQ(paid.status, 200) << paid.text;
+  EXPECT_EQ(paid.body.value("reservation_status", ""), "confirmed");
+  expect_books_balance(api, admin_);
+}
+
+TEST_F(HttpTest, CardTimeoutAndLostAnswerStayPendingUntilTheReconciliationSettlesThem) {
+  Stage s = pay_first_stage(api, admin_);
+  Gateway gateway;
+  std::string token = register_and_login(api);
+  for (const char* behaviour : {"timeout", "lose"}) {
+    CardSale sale = start_card_sale(api, s, token, behaviour == std::string("timeout") ? s.seats[2] : s.seats[3]);
+    std::string key = gateway.window(sale.receipt, behaviour);
+    Reply waiting = confirm_card(api, sale, key, token);
+    EXPECT_EQ(waiting.status, 202) << behaviour << " " << waiting.text;
+    EXPECT_EQ(waiting.body.value("status", ""), "pending") << behaviour;
+    // no second payment while the outcome is unknown: the card may have been charged
+    Reply meanwhile = keyed(api, reservation_path(sale.reservation, "payments/card"), {{"method", "card"}}, token, unique("card-"));
+    EXPECT_EQ(meanwhile.status, 409) << meanwhile.text;
+    EXPECT_EQ(meanwhile.body.value("code", ""), "TK038");
+    json settled = payment_when(api, sale, token, "approved", 15);
+    EXPECT_EQ(settled.value("status", ""), "approved") << behaviour << " " << settled.dump();
+    EXPECT_EQ(settled.value("reservation_status", ""), "confirmed") << behaviour;
+    EXPECT_EQ(gateway.payment(key).value("chargeCount", -1), 1) << behaviour;
+  }
+  expect_books_balance(api, admin_);
+}
+
+TEST_F(HttpTest, CardApprovedAfterTheHoldEndedSellsIfTheSeatIsFreeElseIsRefunded) {
+  Stage s = pay_first_stage(api, admin_);
+  std::string rules = "/v1/admin/performances/" + std::to_string(s.performance) + "/rules";
+  ASSERT_EQ(api.post(rules, {{"hold_lifetime_seconds", 1}}, admin_).status, 200);
+  Gateway gateway;
+  std::string token = register_and_login(api), rival = register_and_login(api);
+  // the gateway answers after the hold has run out (timeout: it hangs past the shim's wait)
+  CardSale free_seat = start_card_sale(api, s, token, s.seats[4]);
+  CardSale resold = start_card_sale(api, s, token, s.seats[5]);
+  std::string free_key = gateway.window(free_seat.receipt, "timeout");
+  std::string resold_key = gateway.window(resold.receipt, "timeout");
+  std::thread first([&] { confirm_card(api, free_seat, free_key, token); });
+  Api api2;
+  Reply late = confirm_card(api2, resold, resold_key, token);
+  first.join();
+  EXPECT_EQ(late.status, 202) << late.text;
+  ASSERT_EQ(api.post(rules, {{"hold_lifetime_seconds", 300}}, admin_).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // past the 1-second hold, whatever the timing
+  Reply taken = api.post(holds_path(s), {{"seat_ids", {s.seats[5]}}}, rival);  // the hold has run out: the seat is free
+  ASSERT_EQ(taken.status, 201) << taken.text;
+
+  json sold = payment_when(api, free_seat, token, "approved", 15);
+  EXPECT_EQ(sold.value("reservation_status", ""), "confirmed") << sold.dump();
+  json back = payment_when(api, resold, token, "refunded", 15);
+  EXPECT_EQ(back.value("status", ""), "refunded") << back.dump();
+  EXPECT_NE(back.value("refund_reason", "").find("approved but not sold"), std::string::npos) << back.dump();
+  EXPECT_EQ(gateway.payment(resold_key).value("status", ""), "CANCELED");
+  EXPECT_EQ(api.get(reservation_path(taken.body.value("reservation_id", int64_t{0})), rival).body.value("status", ""), "hold");
+  expect_books_balance(api, admin_);
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

@@ -22,7 +22,7 @@ free_port() {
     (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
-export BOXOFFICE_CLUSTER=readme BOXOFFICE_PORT=$(free_port) BOXOFFICE_HTTP_PORT=$(free_port)
+export BOXOFFICE_CLUSTER=readme BOXOFFICE_PORT=$(free_port) BOXOFFICE_HTTP_PORT=$(free_port) BOXOFFICE_GATEWAY_PORT=$(free_port)
 export BOXOFFICE_STATE_DIR=build/readme-run
 work=$(mktemp -d)
 source test/checks.sh
