@@ -66,10 +66,12 @@ END $$;
 
 -- Ends the first run of a keyed call: its answer is kept for the retries.
 CREATE FUNCTION boxoffice._idempotency_finish(scope text, key text, call text, arguments jsonb, answer jsonb) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = boxoffice, pg_temp
-BEGIN ATOMIC
-  INSERT INTO boxoffice.idempotency_keys (scope, key, call, arguments, answer) VALUES (scope, key, call, arguments, answer);
-END;
+LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+BEGIN  -- PL/pgSQL: its INSERT is planned once per session
+  INSERT INTO idempotency_keys (scope, key, call, arguments, answer)
+  VALUES (_idempotency_finish.scope, _idempotency_finish.key, _idempotency_finish.call, _idempotency_finish.arguments,
+          _idempotency_finish.answer);
+END $$;
 
 -- The scope of a user's keys.
 CREATE FUNCTION boxoffice._user_scope(user_id bigint) RETURNS text

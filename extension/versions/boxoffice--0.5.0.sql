@@ -1612,10 +1612,12 @@ END $$;
 
 -- Ends the first run of a keyed call: its answer is kept for the retries.
 CREATE FUNCTION boxoffice._idempotency_finish(scope text, key text, call text, arguments jsonb, answer jsonb) RETURNS void
-LANGUAGE sql VOLATILE SET search_path = boxoffice, pg_temp
-BEGIN ATOMIC
-  INSERT INTO boxoffice.idempotency_keys (scope, key, call, arguments, answer) VALUES (scope, key, call, arguments, answer);
-END;
+LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+BEGIN  -- PL/pgSQL: its INSERT is planned once per session
+  INSERT INTO idempotency_keys (scope, key, call, arguments, answer)
+  VALUES (_idempotency_finish.scope, _idempotency_finish.key, _idempotency_finish.call, _idempotency_finish.arguments,
+          _idempotency_finish.answer);
+END $$;
 
 -- The scope of a user's keys.
 CREATE FUNCTION boxoffice._user_scope(user_id bigint) RETURNS text
@@ -1851,8 +1853,11 @@ CREATE INDEX payments_unsettled ON boxoffice.payments (created_at) WHERE status 
 ALTER TABLE boxoffice.ledger_entries ADD CONSTRAINT ledger_entries_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES boxoffice.payments;
 
 -- A ledger entry as its owner sees it: with the reservation it paid for.
+-- (The SQL helpers here name everything in full and set no search_path, so
+-- PostgreSQL inlines them into their callers, whose search_path is pinned,
+-- and a PL/pgSQL caller plans them once.)
 CREATE FUNCTION boxoffice._wallet_entry(e boxoffice.ledger_entries) RETURNS boxoffice.wallet_entry
-LANGUAGE sql STABLE SET search_path = boxoffice, pg_temp
+LANGUAGE sql STABLE
 RETURN ROW(e.id, e.kind::text, e.amount, e.balance_after, e.payment_id,
            (SELECT p.reservation_id FROM boxoffice.payments p WHERE p.id = e.payment_id), e.created_at)::boxoffice.wallet_entry;
 
@@ -1875,7 +1880,7 @@ CREATE TYPE boxoffice.payment_receipt AS (
 );
 
 CREATE FUNCTION boxoffice._payment_receipt(payment_id bigint) RETURNS boxoffice.payment_receipt
-LANGUAGE sql STABLE SET search_path = boxoffice, pg_temp
+LANGUAGE sql STABLE
 RETURN (SELECT ROW(p.id, p.order_id, p.reservation_id, r.reservation_number, r.status::text, p.method::text, p.amount,
                    p.status::text, CASE WHEN p.method = 'points' THEN coalesce(w.balance, 0) END,
                    p.created_at, p.approved_at, p.refunded_at, p.failure, p.refund_reason)::boxoffice.payment_receipt
@@ -1886,7 +1891,7 @@ RETURN (SELECT ROW(p.id, p.order_id, p.reservation_id, r.reservation_number, r.s
 
 -- A performance's terms, with the defaults for one that set none.
 CREATE FUNCTION boxoffice._payment_terms(performance_id bigint) RETURNS boxoffice.payment_terms
-LANGUAGE sql STABLE SET search_path = boxoffice, pg_temp
+LANGUAGE sql STABLE
 RETURN coalesce((SELECT t FROM boxoffice.payment_terms t WHERE t.performance_id = _payment_terms.performance_id),
                 ROW(performance_id, false, interval '0 seconds', NULL, NULL)::boxoffice.payment_terms);
 
@@ -1958,8 +1963,10 @@ DECLARE
   r reservations;
   v_order text;
 BEGIN
-  PERFORM reservation(reservation_id, user_id);  -- TK009 when it is not the caller's
-  SELECT * INTO r FROM reservations x WHERE x.id = _payable.reservation_id FOR NO KEY UPDATE;
+  SELECT * INTO r FROM reservations x WHERE x.id = _payable.reservation_id AND x.user_id = _payable.user_id FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    PERFORM reservation(reservation_id, user_id);  -- TK009: not the caller's (reservation() words it)
+  END IF;
   IF EXISTS (SELECT FROM payments p WHERE p.reservation_id = r.id AND p.status IN ('approved', 'refund_pending', 'refunded')) THEN
     RAISE EXCEPTION 'already paid' USING ERRCODE = _sqlstate('already_paid'),
       DETAIL = format('Reservation %s has been paid for.', r.id), HINT = 'Look it up: GET /v1/reservations/{id}.';
