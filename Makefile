@@ -2,7 +2,8 @@
 #   make run    build, install, start a local PostgreSQL with pg_cron and demo data
 #   make test   build, install, run every test (pg_regress, isolation, pgTAP, stress)
 #   make bench  benchmarks: SQL against the seed-style baseline, the waiting room against
-#               pgbench -N/-S, HTTP against direct libpq, the on-sale storm (10k buyers,
+#               pgbench -N/-S, purchases with points against the seed-style baseline,
+#               HTTP against direct libpq, the on-sale storm (10k buyers,
 #               1k seats, without and with the waiting room),
 #               10,000 keep-alive connections through the front against one shim alone
 #               (they report; they are not part of the tests)
@@ -89,6 +90,7 @@ test: deps
 bench: deps
 	bash bench/run.sh
 	bash bench/queue/run.sh
+	bash bench/payments/run.sh
 	bash bench/http/run.sh
 	bash bench/http/storm.sh
 	bash bench/http/connections.sh
