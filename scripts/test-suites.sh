@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs inside the throw-away cluster of scripts/test.sh (PG* variables set):
-# pg_regress and isolation (make installcheck), pgTAP (pg_prove), stress, wallet concurrency,
+# pg_regress and isolation (make installcheck), pgTAP (pg_prove), stress, wallet concurrency, a crash during payments,
 # C++ unit tests (GoogleTest) and HTTP integration tests.
 # Ends with one line counting every test: "tests: N passed, M failed".
 set -uo pipefail
@@ -35,6 +35,9 @@ tally "$log/stress" '^ok: ' '^FAIL: '
 
 run "wallet concurrency" "$log/wallet" bash test/wallet/run.sh boxoffice_test
 tally "$log/wallet" '^ok: ' '^FAIL: '
+
+run "crash during payments" "$log/crash" bash test/crash/run.sh boxoffice_test
+tally "$log/crash" '^ok: ' '^FAIL: '
 
 run "waiting-room simulation" "$log/simulation" bash test/simulation/run.sh boxoffice_test
 tally "$log/simulation" '^ok: ' '^FAIL: '
