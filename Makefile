@@ -9,9 +9,9 @@
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
-EXTVERSION = 0.5.0
+EXTVERSION = 0.5.1
 # the last released version: the upgrade under way starts from it
-PREVIOUS_VERSION = 0.4.2
+PREVIOUS_VERSION = 0.5.0
 
 MODULE_big = boxoffice
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))
@@ -26,7 +26,7 @@ DATA = extension/$(EXT_NAME).control \
        $(filter-out extension/versions/$(EXT_NAME)--$(EXTVERSION).sql,$(wildcard extension/versions/$(EXT_NAME)--*.sql))
 MODULEDIR = extension
 
-REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold waiting_room payments card_payments
+REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold waiting_room payments card_payments idempotent_holds
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=pgcrypto --load-extension=boxoffice
 ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel uncommitted_hold queue_races wallet_races card_races
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation --load-extension=pgcrypto --load-extension=boxoffice

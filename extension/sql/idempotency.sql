@@ -1,6 +1,6 @@
 
 -- ============================================================================
--- idempotency.sql: exactly once for the calls that move money (FIELD-GUIDE
+-- idempotency.sql: exactly once for the calls that move money and for holds (FIELD-GUIDE
 -- section 5; Stripe's keys, the IETF Idempotency-Key draft). A caller names
 -- each call with a key of its own. The key is written in the same transaction
 -- as the call's effect, with the answer it got, so
@@ -9,14 +9,18 @@
 --   the same key while its first call runs -> TK033 idempotency_key_in_flight
 --   no key                                 -> TK031 idempotency_key_required
 -- A call that fails changes nothing and stores nothing: its retry runs anew.
--- Keys are per customer ('user 42'), kept 24 hours, then purged by pg_cron
+-- Charges and payments need a key; holds and cancellations take one if given
+-- (since 0.5.1: a guest whose hold answer was lost gets the hold and its token
+-- back, so the stored answer of a guest hold holds its token until purged).
+-- Keys are per customer (_customer_scope: 'user 42', a guest hold's token,
+-- a guest client), kept 24 hours, then purged by pg_cron
 -- (purge_idempotency_keys, scheduled by schedule_sweep).
 -- ============================================================================
 
 CREATE TABLE boxoffice.idempotency_keys (
-  scope      text NOT NULL,         -- whose key: 'user <id>'
+  scope      text NOT NULL,         -- whose key: _customer_scope()
   key        text NOT NULL CHECK (key ~ '^[!-~]{1,255}$'),
-  call       text NOT NULL,         -- the function it named: 'charge_points', 'pay_with_points'
+  call       text NOT NULL,         -- the function it named: 'charge_points', 'hold', ...
   arguments  jsonb NOT NULL,        -- what it was called with (the key aside)
   answer     jsonb NOT NULL,        -- what it returned, replayed to a retry
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -40,9 +44,13 @@ LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   k idempotency_keys;
 BEGIN
-  IF key IS NULL OR key !~ '^[!-~]{1,255}$' THEN
+  IF key IS NULL OR key !~ '^[!-~]{1,255}$' OR (scope LIKE 'guest %' AND length(key) < 16) THEN
     RAISE EXCEPTION 'idempotency key required' USING ERRCODE = _sqlstate('idempotency_key_required'),
       DETAIL = CASE WHEN key IS NULL THEN format('%s moves money and needs an idempotency key.', call)
+                    WHEN scope LIKE 'guest %' AND key ~ '^[!-~]{1,15}$' THEN
+                      format('A guest''s idempotency key must have 16 to 255 visible ASCII characters; this one has %s. '
+                             'A guest is known only by its client address: the key alone tells one guest''s retry from another''s.',
+                             length(key))
                     ELSE format('The idempotency key must be 1 to 255 visible ASCII characters; this one has %s characters.', length(key)) END,
       HINT = 'Send a fresh random key (a UUID) with each new call, and the same key with its retries.';
   END IF;
@@ -76,6 +84,17 @@ END $$;
 -- The scope of a user's keys.
 CREATE FUNCTION boxoffice._user_scope(user_id bigint) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN 'user ' || user_id;
+
+-- The scope of a customer's keys: a user's; else, for a call on a guest's
+-- hold (cancel), the holder of its token, which only that guest knows; else a
+-- guest client (hold), known by its guest key (the client address over HTTP):
+-- its keys must be long enough that two guests behind one address never pick
+-- the same (_idempotency_start).
+CREATE FUNCTION boxoffice._customer_scope(user_id bigint, guest_key text, hold_token text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
+            WHEN hold_token IS NOT NULL THEN 'hold ' || encode(sha256(convert_to(hold_token, 'UTF8')), 'hex')
+            WHEN guest_key IS NOT NULL THEN 'guest ' || guest_key END;
 
 CREATE FUNCTION boxoffice.purge_idempotency_keys() RETURNS bigint
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp

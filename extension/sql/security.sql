@@ -41,9 +41,9 @@ GRANT USAGE ON SCHEMA boxoffice TO boxoffice_owner, boxoffice_app, boxoffice_adm
 GRANT EXECUTE ON FUNCTION
   boxoffice.concerts(), boxoffice.concert(bigint), boxoffice.performance(bigint), boxoffice.availability(bigint),
   boxoffice.seat_map(bigint),
-  boxoffice.hold(bigint, bigint[], bigint, text), boxoffice.try_hold(bigint, bigint[], bigint, text),
+  boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),
   boxoffice.confirm(bigint, bigint, text, text, text, text),
-  boxoffice.release(bigint, bigint, text), boxoffice.cancel(bigint, bigint, text),
+  boxoffice.release(bigint, bigint, text), boxoffice.cancel(bigint, bigint, text, text),
   boxoffice.reservation(bigint, bigint, text), boxoffice.my_reservations(bigint), boxoffice.guest_lookup(text, text),
   boxoffice.register_user(text, text, text), boxoffice.verify_password(text, text), boxoffice.account(bigint),
   boxoffice.login(text, text),

@@ -24,6 +24,7 @@
 #include "guard.hpp"
 #include "id_list.hpp"
 #include "identity.hpp"
+#include "idempotency.hpp"
 #include "locks.hpp"
 #include "performance.hpp"
 #include "settings.hpp"
@@ -356,15 +357,32 @@ void notice(const Error& e) {
   });
 }
 
+// A hold named by an idempotency key (the fifth argument, since 0.5.1): a
+// retry whose first answer was lost gets the same hold and its token back. A
+// refusal keeps nothing, so its retry tries again.
+std::optional<KeyedCall> keyed_hold(FunctionCallInfo fcinfo, std::optional<int64_t> performance_id,
+                                    const std::vector<int64_t>& seat_ids, const Customer& customer) {
+  std::optional<std::string> key = PG_NARGS() > 4 ? arg_text(fcinfo, 4) : std::nullopt;
+  if (!key) return std::nullopt;
+  std::string arguments = "{\"performance_id\": " + (performance_id ? std::to_string(*performance_id) : "null") +
+                          ", \"seat_ids\": " + json_array(seat_ids) + "}";
+  return KeyedCall{customer.user_id, customer.guest_key, std::nullopt, std::move(*key), "hold", std::move(arguments)};
+}
+
 Datum hold_or_answer(FunctionCallInfo fcinfo, bool quiet) {
   std::optional<int64_t> performance_id = arg_int64(fcinfo, 0);
   std::vector<int64_t> seat_ids = requested_seats(fcinfo);
   Customer customer = customer_of(fcinfo);
+  std::optional<KeyedCall> keyed = keyed_hold(fcinfo, performance_id, seat_ids, customer);
   SpiConnection spi;
+  if (keyed)
+    if (std::optional<Datum> answer = replayed_booking(fcinfo, spi, *keyed)) return *answer;
   HoldLocks locks;
   bool refuse_early = quiet && !message_level_is_interesting(NOTICE);
   try {
-    return booking_result(fcinfo, spi, take_seats(performance_id, seat_ids, customer, locks, refuse_early));
+    Datum booking = booking_result(fcinfo, spi, take_seats(performance_id, seat_ids, customer, locks, refuse_early));
+    if (keyed) keep_booking(fcinfo, *keyed, booking);
+    return booking;
   } catch (const Error& e) {
     if (!quiet || !is_refusal(e)) throw;
     // The transaction goes on: a quiet refusal leaves nothing behind, not even a lock.

@@ -11,6 +11,7 @@
 #include "errors.hpp"
 #include "guard.hpp"
 #include "identity.hpp"
+#include "idempotency.hpp"
 #include "owned_reservation.hpp"
 #include "settings.hpp"
 #include "spi.hpp"
@@ -93,12 +94,9 @@ std::optional<Booking> end_owned(int64_t reservation_id, const Owner& owner, End
   return b;
 }
 
-Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
-  std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
-  Owner owner{acting_user(arg_int64(fcinfo, 1)), arg_text(fcinfo, 2)};
+Datum end_and_answer(FunctionCallInfo fcinfo, const SpiConnection& spi, std::optional<int64_t> reservation_id,
+                     const Owner& owner, Ending ending) {
   bool first_write = !settings::transaction_has_written();
-  SpiConnection spi;
-
   if (reservation_id && (owner.user_id || owner.hold_token))
     if (std::optional<Booking> ended = end_owned(*reservation_id, owner, ending)) {
       // A cancellation changes what a buyer owns: it always waits for its
@@ -120,6 +118,32 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
     throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed while it was being ended",
                 "Reservation " + std::to_string(*reservation_id) + " is " + status_name(r.status) + ".", "Try again.");
   return booking_result(fcinfo, spi, *reservation_id);
+}
+
+// A cancellation named by an idempotency key (the fourth argument of cancel,
+// since 0.5.1). Cancelling again answers the same without a key; the key adds
+// what keys promise: another call under it is refused, its answer is kept.
+// A caller who is neither a user nor a token holder has no scope: cancel
+// refuses them before any key matters.
+std::optional<KeyedCall> keyed_cancel(FunctionCallInfo fcinfo, std::optional<int64_t> reservation_id,
+                                      const Owner& owner, Ending ending) {
+  if (ending != Ending::cancelled || PG_NARGS() <= 3) return std::nullopt;
+  std::optional<std::string> key = arg_text(fcinfo, 3);
+  if (!key || !reservation_id || !(owner.user_id || owner.hold_token)) return std::nullopt;
+  return KeyedCall{owner.user_id, std::nullopt, owner.user_id ? std::nullopt : owner.hold_token, std::move(*key),
+                   "cancel", "{\"reservation_id\": " + std::to_string(*reservation_id) + "}"};
+}
+
+Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
+  std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
+  Owner owner{acting_user(arg_int64(fcinfo, 1)), arg_text(fcinfo, 2)};
+  std::optional<KeyedCall> keyed = keyed_cancel(fcinfo, reservation_id, owner, ending);
+  SpiConnection spi;
+  if (keyed)
+    if (std::optional<Datum> answer = replayed_booking(fcinfo, spi, *keyed)) return *answer;
+  Datum booking = end_and_answer(fcinfo, spi, reservation_id, owner, ending);
+  if (keyed) keep_booking(fcinfo, *keyed, booking);
+  return booking;
 }
 
 Datum release(FunctionCallInfo fcinfo) { return end_reservation(fcinfo, Ending::released); }

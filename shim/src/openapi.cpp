@@ -99,6 +99,13 @@ json operation(const Route& r) {
                                         "answer; the same key with other arguments 422 TK032, while the first still runs 409 TK033, "
                                         "none 400 TK031. Keys are yours alone and kept 24 hours."},
                         {"schema", {{"type", "string"}, {"pattern", "^[!-~]{1,255}$"}}}});
+    if (in == Input::optional_idempotency_key)
+      params.push_back({{"name", "Idempotency-Key"}, {"in", "header"}, {"required", false},
+                        {"description", "optional: a fresh random key (a UUID) per call, the same one for its retries: a retry "
+                                        "gets the first answer (a guest's hold with its hold_token); the same key with other "
+                                        "arguments 422 TK032, while the first still runs 409 TK033. A guest's key has at least "
+                                        "16 characters. Keys are yours alone and kept 24 hours."},
+                        {"schema", {{"type", "string"}, {"pattern", "^[!-~]{1,255}$"}}}});
     if (in == Input::before)
       params.push_back({{"name", "before"}, {"in", "query"}, {"required", false},
                         {"description", "the next page: only what comes before this id (the last one of the page you have)"},

@@ -72,7 +72,8 @@ const std::vector<Route> kRoutes = {
 
     // --- holds and reservations ---------------------------------------------
     {"POST", "/v1/performances/{performance_id}/holds", "hold", "reservations",
-     "Hold all the given seats or none. Without a token the hold is a guest's; keep the hold_token it returns.",
+     "Hold all the given seats or none. Without a token the hold is a guest's; keep the hold_token it returns. "
+     "With an Idempotency-Key, a retry whose answer was lost gets the same hold (and hold_token) back.",
      Access::optional_user, Kind::sql, 201, "Booking",
      // try_hold: a refusal (seats taken, limits, not on sale) is an answer, not
      // an error: it comes back as NULL with a NOTICE, which the server turns
@@ -81,14 +82,14 @@ const std::vector<Route> kRoutes = {
      // route, it names no user: the database takes the customer from the
      // verified claims (README: Security).
      "SELECT to_jsonb(boxoffice.try_hold($1::bigint,"
-     " ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'seat_ids'))::bigint[], guest_key => $3))",
-     {I::path_id, I::body, I::client},
+     " ARRAY(SELECT jsonb_array_elements_text($2::jsonb->'seat_ids'))::bigint[], guest_key => $3, idempotency_key => $4))",
+     {I::path_id, I::body, I::client, I::optional_idempotency_key},
      R"({"required": ["seat_ids"], "properties": {
           "seat_ids": {"type": "array", "minItems": 1, "maxItems": 100, "uniqueItems": true,
                        "items": {"type": "integer", "format": "int64"},
                        "description": "seat ids from the seat map; all of them are held, or none"}}})",
      R"({"seat_ids": [5, 6]})",
-     {tk::performance_not_found, tk::performance_not_on_sale, tk::seats_unavailable, tk::seats_not_in_performance, tk::no_seats_requested, tk::duplicate_seats, tk::too_many_seats, tk::customer_limit_reached, tk::invalid_argument, tk::user_not_found, tk::queue_turn_required}},
+     {tk::performance_not_found, tk::performance_not_on_sale, tk::seats_unavailable, tk::seats_not_in_performance, tk::no_seats_requested, tk::duplicate_seats, tk::too_many_seats, tk::customer_limit_reached, tk::invalid_argument, tk::user_not_found, tk::queue_turn_required, tk::idempotency_key_required, tk::idempotency_key_reused, tk::idempotency_key_in_flight}},
     {"GET", "/v1/reservations", "my_reservations", "reservations", "The token user's reservations, newest first.",
      Access::user, Kind::sql, 200, "Booking[]",
      "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.my_reservations() b", {}, nullptr,
@@ -114,10 +115,13 @@ const std::vector<Route> kRoutes = {
      "SELECT to_jsonb(b) FROM boxoffice.release($1::bigint, hold_token => $2) b", {I::path_id, I::hold_token},
      nullptr, nullptr, {tk::reservation_not_found, tk::invalid_state}},
     {"POST", "/v1/reservations/{reservation_id}/cancel", "cancel", "reservations",
-     "Cancel a hold or a confirmed reservation; the seats are available at once. Repeating it returns the same result.",
+     "Cancel a hold or a confirmed reservation (a paid one is refunded); the seats are available at once. Repeating it "
+     "returns the same result; an Idempotency-Key makes it exactly once per key.",
      Access::optional_user, Kind::sql, 200, "Booking",
-     "SELECT to_jsonb(b) FROM boxoffice.cancel($1::bigint, hold_token => $2) b", {I::path_id, I::hold_token},
-     nullptr, nullptr, {tk::reservation_not_found, tk::cancellation_closed}},
+     "SELECT to_jsonb(b) FROM boxoffice.cancel($1::bigint, hold_token => $2, idempotency_key => $3) b",
+     {I::path_id, I::hold_token, I::optional_idempotency_key}, nullptr, nullptr,
+     {tk::reservation_not_found, tk::cancellation_closed, tk::idempotency_key_required, tk::idempotency_key_reused,
+      tk::idempotency_key_in_flight}},
     {"POST", "/v1/guest-lookup", "guest_lookup", "reservations", "A guest's reservations by phone number and PIN.",
      Access::anyone, Kind::sql, 200, "Booking[]",
      "SELECT coalesce(jsonb_agg(to_jsonb(b)), '[]') FROM boxoffice.guest_lookup($1::jsonb->>'phone', $1::jsonb->>'pin') b",

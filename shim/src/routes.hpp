@@ -24,6 +24,7 @@ enum class Input {
   client,      // the client's address (client_address.hpp): the guest key of a hold
   queue_token, // the X-Queue-Token header (a waiting room entry), or NULL
   idempotency_key, // the Idempotency-Key header (calls that move money), or NULL: the database answers 400 TK031
+  optional_idempotency_key, // the Idempotency-Key header of a call that takes one if given (holds, cancellations), or NULL
   before,      // the ?before= query parameter (paging: list what comes before that id), or NULL
 };
 

@@ -208,7 +208,8 @@ std::vector<std::optional<std::string>> route_parameters(const Route& route, con
       case Input::client: params.emplace_back(client); break;
       case Input::hold_token:
       case Input::queue_token:
-      case Input::idempotency_key: {
+      case Input::idempotency_key:
+      case Input::optional_idempotency_key: {
         std::string token = req.get_header_value(in == Input::hold_token    ? "X-Hold-Token"
                                                  : in == Input::queue_token ? "X-Queue-Token"
                                                                             : "Idempotency-Key");

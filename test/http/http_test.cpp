@@ -877,6 +877,45 @@ Reply keyed(Api& api, const std::string& path, const json& body, const std::stri
   return api.call("POST", path, body.dump(), headers);
 }
 
+// The 503 case of issue 11: a guest whose hold answer is lost sends the hold
+// again with its key and gets the same hold, token and all.
+TEST_F(HttpTest, AGuestsLostHoldAnswerComesBackWithItsKey) {
+  Stage s = make_stage(api, admin_);
+  std::string key = unique("guest-hold-key-");
+  httplib::Headers headers = {{"Idempotency-Key", key}};
+  std::string body = json{{"seat_ids", {s.seats[8], s.seats[9]}}}.dump();
+  Reply first = api.call("POST", holds_path(s), body, headers);
+  ASSERT_EQ(first.status, 201) << first.text;
+  Reply again = api.call("POST", holds_path(s), body, headers);
+  ASSERT_EQ(again.status, 201) << again.text;
+  EXPECT_EQ(again.body.value("reservation_id", int64_t{0}), first.body.value("reservation_id", int64_t{-1}));
+  EXPECT_EQ(again.body.value("hold_token", ""), first.body.value("hold_token", "-"));
+
+  Reply other = api.call("POST", holds_path(s), json{{"seat_ids", {s.seats[10]}}}.dump(), headers);
+  EXPECT_EQ(other.status, 422) << other.text;
+  EXPECT_EQ(other.body.value("code", ""), "TK032");
+  Reply short_key = api.call("POST", holds_path(s), json{{"seat_ids", {s.seats[10]}}}.dump(), {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(short_key.status, 400) << short_key.text;
+  EXPECT_EQ(short_key.body.value("code", ""), "TK031");
+  // no key: holds work as they always did
+  Reply plain = api.post(holds_path(s), {{"seat_ids", {s.seats[10]}}});
+  EXPECT_EQ(plain.status, 201) << plain.text;
+
+  // cancelling with a key: the same answer for its retries, the key names one call
+  int64_t id = first.body.value("reservation_id", int64_t{0});
+  httplib::Headers cancel_headers = {{"X-Hold-Token", first.body.value("hold_token", "")}, {"Idempotency-Key", key + "-c"}};
+  Reply cancelled = api.call("POST", reservation_path(id, "cancel"), "", cancel_headers);
+  EXPECT_EQ(cancelled.status, 200) << cancelled.text;
+  EXPECT_EQ(cancelled.body.value("status", ""), "cancelled");
+  Reply retried = api.call("POST", reservation_path(id, "cancel"), "", cancel_headers);
+  EXPECT_EQ(retried.status, 200);
+  EXPECT_EQ(retried.body, cancelled.body);
+  int64_t plain_id = plain.body.value("reservation_id", int64_t{0});
+  Reply reused = api.call("POST", reservation_path(plain_id, "cancel"), "",
+                          {{"X-Hold-Token", plain.body.value("hold_token", "")}, {"Idempotency-Key", key + "-c"}});
+  EXPECT_EQ(reused.status, 200) << "another token holder's key space: " << reused.text;
+}
+
 TEST_F(HttpTest, PointsPayForAHoldExactlyOnceAndComeBackOnCancel) {
   Stage s = make_stage(api, admin_);
   std::string perf = "/v1/admin/performances/" + std::to_string(s.performance);

@@ -14,7 +14,7 @@ SELECT schema_privs_are('boxoffice', 'boxoffice_app', ARRAY['USAGE']);
 SELECT table_privs_are('boxoffice', t, r, ARRAY[]::text[], format('%s has no privileges on %s', r, t))
   FROM unnest(ARRAY['reservations', 'seat_claims']) t, unnest(ARRAY['boxoffice_app', 'boxoffice_admin']) r;
 
-SELECT function_privs_are('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text'], 'boxoffice_app', ARRAY['EXECUTE']);
+SELECT function_privs_are('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text', 'text'], 'boxoffice_app', ARRAY['EXECUTE']);
 SELECT function_privs_are('boxoffice', 'create_venue', ARRAY['text', 'text', 'text[]', 'integer', 'integer'], 'boxoffice_app', ARRAY[]::text[]);
 SELECT function_privs_are('boxoffice', 'create_venue', ARRAY['text', 'text', 'text[]', 'integer', 'integer'], 'boxoffice_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('boxoffice', 'sweep', ARRAY['integer'], 'boxoffice_app', ARRAY[]::text[]);

@@ -4,14 +4,14 @@ BEGIN;
 SELECT plan(50);
 
 -- signatures (pgmq shape: one verb per function, the object first)
-SELECT has_function('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text']);
-SELECT function_returns('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text'], 'boxoffice.booking');
-SELECT function_lang_is('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text'], 'c');
-SELECT is_definer('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text']);
+SELECT has_function('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text', 'text']);
+SELECT function_returns('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text', 'text'], 'boxoffice.booking');
+SELECT function_lang_is('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text', 'text'], 'c');
+SELECT is_definer('boxoffice', 'hold', ARRAY['bigint', 'bigint[]', 'bigint', 'text', 'text']);
 SELECT has_function('boxoffice', 'confirm', ARRAY['bigint', 'bigint', 'text', 'text', 'text', 'text']);
 SELECT function_lang_is('boxoffice', 'confirm', ARRAY['bigint', 'bigint', 'text', 'text', 'text', 'text'], 'c');
 SELECT has_function('boxoffice', 'release', ARRAY['bigint', 'bigint', 'text']);
-SELECT has_function('boxoffice', 'cancel', ARRAY['bigint', 'bigint', 'text']);
+SELECT has_function('boxoffice', 'cancel', ARRAY['bigint', 'bigint', 'text', 'text']);
 SELECT function_lang_is('boxoffice', 'sweep', ARRAY['integer'], 'c');
 SELECT has_function('boxoffice', 'seat_map', ARRAY['bigint']);
 SELECT has_function('boxoffice', 'guest_lookup', ARRAY['text', 'text']);

@@ -98,7 +98,9 @@ TEST(Openapi, EveryRouteHasItsSuccessAnswerAndHeaders) {
       // 304 Not Modified (a cached route's current copy) has no body
       ASSERT_TRUE(response.contains("headers") && (response.contains("content") || status == "304"))
           << r.operation_id << " " << status;
-      if (status == "304") EXPECT_TRUE(r.cached != shim::Cached::no) << r.operation_id;
+      if (status == "304") {
+        EXPECT_TRUE(r.cached != shim::Cached::no) << r.operation_id;
+      }
       EXPECT_TRUE(response["headers"].contains("X-Request-Id")) << r.operation_id << " " << status;
       if (status == "401") {
         EXPECT_TRUE(response["headers"].contains("WWW-Authenticate")) << r.operation_id;
@@ -149,7 +151,9 @@ TEST(Openapi, TheDatabasesRefusals) {
   EXPECT_EQ(codes(confirm, 409), (std::set<std::string>{"TK002", "TK008", "TK011"}));
   EXPECT_EQ(codes(confirm, 410), (std::set<std::string>{"TK010"}));
   EXPECT_EQ(codes(confirm, 422), (std::set<std::string>{"TK013", "TK014", "TK017", "TK021"}));
-  EXPECT_EQ(codes(operation(route("hold")), 409), (std::set<std::string>{"TK002", "TK003", "TK008"}));
+  EXPECT_EQ(codes(operation(route("hold")), 409), (std::set<std::string>{"TK002", "TK003", "TK008", "TK033"}));
+  EXPECT_EQ(codes(operation(route("hold")), 422).count("TK032"), 1u);
+  EXPECT_EQ(codes(operation(route("cancel")), 400), (std::set<std::string>{"22[0-9A-Z]{3}", "TK031", "bad_request"}));
   EXPECT_EQ(codes(operation(route("guest_lookup")), 429), (std::set<std::string>{"TK022", "too_many_attempts"}));
   EXPECT_EQ(codes(operation(route("queue_status")), 429), (std::set<std::string>{"poll_too_soon"}));
   EXPECT_EQ(codes(operation(route("queue_status")), 404), (std::set<std::string>{"TK024"}));

@@ -16,8 +16,8 @@ RETURNING id AS paid \gset
 SELECT boxoffice._locked_balance(:ua) IS NOT NULL AS locked,
        (boxoffice._post_points(:ua, 'payment', -p.amount, p.id)).balance_after FROM boxoffice.payments p WHERE p.id = :paid;
 -- user b's cancelled reservation, paid and refunded
-INSERT INTO boxoffice.payments (reservation_id, user_id, method, amount, status, approved_at, refunded_at)
-SELECT id, user_id, 'points', total_amount, 'refunded', created_at, ended_at FROM boxoffice.reservations
+INSERT INTO boxoffice.payments (reservation_id, user_id, method, amount, status, approved_at, refunded_at, refund_reason)
+SELECT id, user_id, 'points', total_amount, 'refunded', created_at, ended_at, 'cancelled' FROM boxoffice.reservations
  WHERE user_id = :ub AND status = 'cancelled'
 RETURNING id AS refunded \gset
 SELECT boxoffice._locked_balance(:ub) IS NOT NULL AS locked,

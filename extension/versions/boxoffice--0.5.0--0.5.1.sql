@@ -1,0 +1,89 @@
+-- boxoffice 0.5.0 -> 0.5.1: idempotency keys for holds and cancellations.
+--   * hold, try_hold and cancel take an idempotency_key (optional): a retry
+--     with the same key gets the first answer back (a guest's hold with its
+--     token), the key with other arguments is refused (TK032), and a retry
+--     while the first runs too (TK033). Keys are scoped by _customer_scope:
+--     a user, a guest hold's token, or a guest client, whose keys must have
+--     at least 16 characters.
+-- No row changes. The C entry points keep their names: the library reads the
+-- key only when the declaration passes one.
+\echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.5.1'" to load this file. \quit
+
+-- ---- changed in 0.5.1: the key's form for guests (idempotency.sql) ----
+CREATE OR REPLACE FUNCTION boxoffice._idempotency_start(scope text, key text, call text, arguments jsonb) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  k idempotency_keys;
+BEGIN
+  IF key IS NULL OR key !~ '^[!-~]{1,255}$' OR (scope LIKE 'guest %' AND length(key) < 16) THEN
+    RAISE EXCEPTION 'idempotency key required' USING ERRCODE = _sqlstate('idempotency_key_required'),
+      DETAIL = CASE WHEN key IS NULL THEN format('%s moves money and needs an idempotency key.', call)
+                    WHEN scope LIKE 'guest %' AND key ~ '^[!-~]{1,15}$' THEN
+                      format('A guest''s idempotency key must have 16 to 255 visible ASCII characters; this one has %s. '
+                             'A guest is known only by its client address: the key alone tells one guest''s retry from another''s.',
+                             length(key))
+                    ELSE format('The idempotency key must be 1 to 255 visible ASCII characters; this one has %s characters.', length(key)) END,
+      HINT = 'Send a fresh random key (a UUID) with each new call, and the same key with its retries.';
+  END IF;
+  -- advisory key space 1006: the idempotency keys being run
+  IF NOT pg_try_advisory_xact_lock(1006, hashtext(scope || ' ' || key)) THEN
+    RAISE EXCEPTION 'idempotency key in flight' USING ERRCODE = _sqlstate('idempotency_key_in_flight'),
+      DETAIL = 'A call with this idempotency key is still running.',
+      HINT = 'Retry in a moment with the same key: you will get its answer.';
+  END IF;
+  SELECT * INTO k FROM idempotency_keys i WHERE i.scope = _idempotency_start.scope AND i.key = _idempotency_start.key;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  IF k.call <> _idempotency_start.call OR k.arguments <> _idempotency_start.arguments THEN
+    RAISE EXCEPTION 'idempotency key reused' USING ERRCODE = _sqlstate('idempotency_key_reused'),
+      DETAIL = format('This idempotency key was used for %s with %s.', k.call, k.arguments),
+      HINT = 'Use a new key for a new call.';
+  END IF;
+  RETURN k.answer;
+END $$;
+
+-- The scope of a customer's keys: a user's; else, for a call on a guest's
+-- hold (cancel), the holder of its token, which only that guest knows; else a
+-- guest client (hold), known by its guest key (the client address over HTTP):
+-- its keys must be long enough that two guests behind one address never pick
+-- the same (_idempotency_start).
+CREATE FUNCTION boxoffice._customer_scope(user_id bigint, guest_key text, hold_token text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
+            WHEN hold_token IS NOT NULL THEN 'hold ' || encode(sha256(convert_to(hold_token, 'UTF8')), 'hex')
+            WHEN guest_key IS NOT NULL THEN 'guest ' || guest_key END;
+
+-- ---- changed in 0.5.1: hold, try_hold and cancel take a key (engine.sql) ----
+DROP FUNCTION boxoffice.hold(bigint, bigint[], bigint, text);
+DROP FUNCTION boxoffice.try_hold(bigint, bigint[], bigint, text);
+DROP FUNCTION boxoffice.cancel(bigint, bigint, text);
+CREATE FUNCTION boxoffice.hold(performance_id bigint, seat_ids bigint[], user_id bigint DEFAULT NULL, guest_key text DEFAULT NULL,
+                               idempotency_key text DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_hold_v4';
+COMMENT ON FUNCTION boxoffice.hold IS 'holds all the given seats or none, for the performance''s hold lifetime, for a user or a guest client (guest_key); returns the booking with its secret hold token; with an idempotency key, a retry gets the same hold back';
+
+CREATE FUNCTION boxoffice.cancel(reservation_id bigint, user_id bigint DEFAULT NULL, hold_token text DEFAULT NULL,
+                                 idempotency_key text DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_cancel_v4';
+COMMENT ON FUNCTION boxoffice.cancel IS 'cancels a hold or a confirmed reservation; its seats are available at once; repeating it returns the same result; an idempotency key makes it exactly once per key';
+
+CREATE FUNCTION boxoffice.try_hold(performance_id bigint, seat_ids bigint[], user_id bigint DEFAULT NULL, guest_key text DEFAULT NULL,
+                                   idempotency_key text DEFAULT NULL)
+RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_try_hold_v4';
+COMMENT ON FUNCTION boxoffice.try_hold IS 'hold() that answers a refusal (seats taken, customer limit, not on sale) with NULL and a NOTICE that says why, instead of an error: for callers that retry at high rates (no error, no subtransaction, nothing in the server log); bad input still raises';
+
+-- New objects: nobody but their grantees may use them (security.sql).
+REVOKE ALL ON FUNCTION
+  boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),
+  boxoffice.cancel(bigint, bigint, text, text), boxoffice._customer_scope(bigint, text, text)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+  boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),
+  boxoffice.cancel(bigint, bigint, text, text)
+TO boxoffice_app;
+
+SELECT boxoffice._give_objects_to_owner();
