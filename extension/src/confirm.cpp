@@ -11,6 +11,7 @@
 #include "booking.hpp"
 #include "buyer_input.hpp"
 #include "claims.hpp"
+#include "confirm.hpp"
 #include "errors.hpp"
 #include "guard.hpp"
 #include "id_list.hpp"
@@ -28,7 +29,6 @@ extern "C" {
 }
 
 namespace boxoffice {
-namespace {
 
 // BX-XXXX-XXXX: Crockford base32 of the id scrambled by an odd multiplier
 // (a bijection on the low 32 bits), so numbers are unique for ids below 2^40
@@ -46,6 +46,8 @@ std::string reservation_number(int64_t id) {
   return out;
 }
 
+namespace {
+
 // The error for a reservation that cannot be confirmed, or nothing if it can.
 void check_confirmable(const OwnedReservation& r) {
   if (r.status == ReservationStatus::expired || r.ran_out())
@@ -57,10 +59,6 @@ void check_confirmable(const OwnedReservation& r) {
                 std::string("The reservation is ") + status_name(r.status) + ".",
                 "Make a new hold.");
 }
-
-struct Buyer {
-  std::optional<std::string> name, phone, pin;
-};
 
 Buyer buyer_details(FunctionCallInfo fcinfo, bool guest) {
   Buyer b{arg_text(fcinfo, 3), arg_text(fcinfo, 4), arg_text(fcinfo, 5)};
@@ -80,15 +78,10 @@ Buyer buyer_details(FunctionCallInfo fcinfo, bool guest) {
   return b;
 }
 
-Datum confirm(FunctionCallInfo fcinfo) {
-  std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
-  Owner owner{acting_user(arg_int64(fcinfo, 1)), arg_text(fcinfo, 2)};
-  SpiConnection spi;
+}  // namespace
 
-  OwnedReservation r = find_owned(reservation_id, owner);
-  if (r.status == ReservationStatus::confirmed) return booking_result(fcinfo, spi, *reservation_id);
-  check_confirmable(r);
-  Buyer buyer = buyer_details(fcinfo, !r.user_id);
+bool sell_hold(int64_t reservation_id, const Owner& owner, const OwnedReservation& first_read, const Buyer& buyer) {
+  OwnedReservation r = first_read;
 
   // Same lock order as hold: customer, then seats ascending. Owners wait.
   uint32_t customer = r.user_id ? static_cast<uint32_t>(*r.user_id)
@@ -98,7 +91,7 @@ Datum confirm(FunctionCallInfo fcinfo) {
   lock_seats(r.seat_ids);
 
   r = find_owned(reservation_id, owner);  // it may have changed while we waited
-  if (r.status == ReservationStatus::confirmed) return booking_result(fcinfo, spi, *reservation_id);
+  if (r.status == ReservationStatus::confirmed) return false;
   check_confirmable(r);
   on_sale(read_performance(r.performance_id), r.performance_id);
 
@@ -131,7 +124,7 @@ Datum confirm(FunctionCallInfo fcinfo) {
       "SELECT count(*) AS confirmed FROM confirmed",
       {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID});
   settings::commit_durably(true);  // a sale always waits for its WAL flush
-  std::string number = reservation_number(*reservation_id);
+  std::string number = reservation_number(reservation_id);
   const std::string* pin = buyer.pin ? &*buyer.pin : nullptr;
   Result confirmed = run_writing_claims(confirm_hold,
                      Args()
@@ -146,6 +139,20 @@ Datum confirm(FunctionCallInfo fcinfo) {
     check_confirmable(find_owned(reservation_id, owner));
     throw Error(ERRCODE_INTERNAL_ERROR, "reservation changed during confirmation");
   }
+  return true;
+}
+
+namespace {
+
+Datum confirm(FunctionCallInfo fcinfo) {
+  std::optional<int64_t> reservation_id = arg_int64(fcinfo, 0);
+  Owner owner{acting_user(arg_int64(fcinfo, 1)), arg_text(fcinfo, 2)};
+  SpiConnection spi;
+
+  OwnedReservation r = find_owned(reservation_id, owner);
+  if (r.status == ReservationStatus::confirmed) return booking_result(fcinfo, spi, *reservation_id);
+  check_confirmable(r);
+  sell_hold(*reservation_id, owner, r, buyer_details(fcinfo, !r.user_id));
   return booking_result(fcinfo, spi, *reservation_id);
 }
 

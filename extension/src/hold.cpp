@@ -366,7 +366,8 @@ std::optional<KeyedCall> keyed_hold(FunctionCallInfo fcinfo, std::optional<int64
   if (!key) return std::nullopt;
   std::string arguments = "{\"performance_id\": " + (performance_id ? std::to_string(*performance_id) : "null") +
                           ", \"seat_ids\": " + json_array(seat_ids) + "}";
-  return KeyedCall{customer.user_id, customer.guest_key, std::nullopt, std::move(*key), "hold", std::move(arguments)};
+  return KeyedCall{customer.user_id, customer.guest_key, std::nullopt, std::move(*key), "hold", std::move(arguments),
+                   Answer::booking};
 }
 
 Datum hold_or_answer(FunctionCallInfo fcinfo, bool quiet) {
@@ -376,12 +377,12 @@ Datum hold_or_answer(FunctionCallInfo fcinfo, bool quiet) {
   std::optional<KeyedCall> keyed = keyed_hold(fcinfo, performance_id, seat_ids, customer);
   SpiConnection spi;
   if (keyed)
-    if (std::optional<Datum> answer = replayed_booking(fcinfo, spi, *keyed)) return *answer;
+    if (std::optional<Datum> answer = replayed_answer(fcinfo, spi, *keyed)) return *answer;
   HoldLocks locks;
   bool refuse_early = quiet && !message_level_is_interesting(NOTICE);
   try {
     Datum booking = booking_result(fcinfo, spi, take_seats(performance_id, seat_ids, customer, locks, refuse_early));
-    if (keyed) keep_booking(fcinfo, *keyed, booking);
+    if (keyed) keep_answer(fcinfo, *keyed, booking);
     return booking;
   } catch (const Error& e) {
     if (!quiet || !is_refusal(e)) throw;

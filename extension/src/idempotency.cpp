@@ -1,58 +1,66 @@
 #include "idempotency.hpp"
 
-#include <vector>
-
 #include "guard.hpp"
 
 extern "C" {
-#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 }
 
 namespace boxoffice {
+namespace {
 
-std::optional<Datum> replayed_booking(FunctionCallInfo fcinfo, const SpiConnection& spi, const KeyedCall& call) {
-  // OFFSET 0 keeps the start a subquery of its own: it runs once, before the
-  // stored answer (if any) is read back as a booking.
-  static Plan start(
-      "SELECT b.* FROM (SELECT boxoffice._idempotency_start(boxoffice._customer_scope($1, $2, $3), $4, $5, $6::jsonb)"
-      "                   AS answer OFFSET 0) k,"
-      "       LATERAL jsonb_populate_record(NULL::boxoffice.booking, k.answer) b"
-      " WHERE k.answer IS NOT NULL",
-      {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID});
-  std::string name = call.call;
-  const auto text = [](const std::optional<std::string>& s) { return s ? &*s : nullptr; };
-  Result stored = start.run(Args()
-                                .bigint(call.user_id)
-                                .string(text(call.guest_key))
-                                .string(text(call.hold_token))
-                                .string(&call.key)
-                                .string(&name)
-                                .string(&call.arguments));
-  if (stored.empty()) return std::nullopt;
-  TupleDesc desc = stored.descriptor();
-  std::vector<Datum> values(desc->natts);
-  std::vector<char> nulls(desc->natts);
-  pg_call([&] { heap_deform_tuple(stored.first().tuple(), desc, values.data(), reinterpret_cast<bool*>(nulls.data())); });
-  return form_result_row(fcinfo, spi, values.data(), reinterpret_cast<const bool*>(nulls.data()), desc->natts);
+// Starts the keyed call and reads a stored answer back as the result type.
+// OFFSET 0 keeps the start a subquery of its own: it runs once, first.
+#define BOXOFFICE_START_SQL(result_type)                                                                          \
+  "SELECT a.* FROM (SELECT boxoffice._idempotency_start(boxoffice._customer_scope($1, $2, $3), $4, $5, $6::jsonb)" \
+  "                   AS answer OFFSET 0) k,"                                                                       \
+  "       LATERAL jsonb_populate_record(NULL::" result_type ", k.answer) a"                                         \
+  " WHERE k.answer IS NOT NULL"
+
+Plan& start_plan(Answer answer) {
+  static const std::initializer_list<Oid> types = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+  static Plan booking(BOXOFFICE_START_SQL("boxoffice.booking"), types);
+  static Plan receipt(BOXOFFICE_START_SQL("boxoffice.payment_receipt"), types);
+  return answer == Answer::booking ? booking : receipt;
 }
 
-void keep_booking(FunctionCallInfo fcinfo, const KeyedCall& call, Datum booking) {
-  static Oid booking_type = InvalidOid;
-  if (booking_type == InvalidOid) booking_type = pg_call([&] { return get_fn_expr_rettype(fcinfo->flinfo); });
-  static Plan keep(
-      "SELECT boxoffice._idempotency_finish(boxoffice._customer_scope($1, $2, $3), $4, $5, $6::jsonb, to_jsonb($7))",
-      {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, booking_type});
-  std::string name = call.call;
+// One plan per result type: its last parameter has that type.
+Plan& keep_plan(FunctionCallInfo fcinfo, Answer answer) {
+  static std::optional<Plan> plans[2];
+  std::optional<Plan>& plan = plans[answer == Answer::booking ? 0 : 1];
+  if (!plan) {
+    Oid result_type = pg_call([&] { return get_fn_expr_rettype(fcinfo->flinfo); });
+    plan.emplace(
+        "SELECT boxoffice._idempotency_finish(boxoffice._customer_scope($1, $2, $3), $4, $5, $6::jsonb, to_jsonb($7))",
+        std::initializer_list<Oid>{INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, result_type});
+  }
+  return *plan;
+}
+
+Args call_args(const KeyedCall& call, const std::string& name) {
   const auto text = [](const std::optional<std::string>& s) { return s ? &*s : nullptr; };
-  keep.run(Args()
-               .bigint(call.user_id)
-               .string(text(call.guest_key))
-               .string(text(call.hold_token))
-               .string(&call.key)
-               .string(&name)
-               .string(&call.arguments)
-               .datum(booking));
+  Args args;
+  args.bigint(call.user_id)
+      .string(text(call.guest_key))
+      .string(text(call.hold_token))
+      .string(&call.key)
+      .string(&name)
+      .string(&call.arguments);
+  return args;
+}
+
+}  // namespace
+
+std::optional<Datum> replayed_answer(FunctionCallInfo fcinfo, const SpiConnection& spi, const KeyedCall& call) {
+  std::string name = call.call;
+  Result stored = start_plan(call.answer).run(call_args(call, name));
+  if (stored.empty()) return std::nullopt;
+  return first_row_as_result(fcinfo, spi, stored);
+}
+
+void keep_answer(FunctionCallInfo fcinfo, const KeyedCall& call, Datum answer) {
+  std::string name = call.call;
+  keep_plan(fcinfo, call.answer).run(call_args(call, name).datum(answer));
 }
 
 std::string json_array(const std::vector<int64_t>& ids) {

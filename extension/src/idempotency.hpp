@@ -1,16 +1,20 @@
-// Engine calls named by an idempotency key: hold, try_hold and cancel. The
-// rules (the key's form, its scope, replay or refusal) are those of
-// extension/sql/idempotency.sql, which this asks; the answer is kept in the
-// same transaction as the call's effect.
+// Engine calls named by an idempotency key: hold, try_hold, cancel and
+// pay_with_points. The rules (the key's form, its scope, replay or refusal)
+// are those of extension/sql/idempotency.sql, which this asks; the answer is
+// kept in the same transaction as the call's effect.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spi.hpp"
 
 namespace boxoffice {
+
+// What the call answers: its SQL result type.
+enum class Answer { booking, payment_receipt };
 
 struct KeyedCall {
   // whose key (_customer_scope): a user, else the holder of a hold token,
@@ -21,14 +25,15 @@ struct KeyedCall {
   std::string key;
   const char* call;       // the SQL function's name
   std::string arguments;  // JSON: what it was called with, the key aside
+  Answer answer;
 };
 
-// The booking the key's first run answered, as this call's result, or nothing
-// on a first run. Raises idempotency_key_required, _reused or _in_flight.
-std::optional<Datum> replayed_booking(FunctionCallInfo fcinfo, const SpiConnection& spi, const KeyedCall& call);
+// The answer of the key's first run, as this call's result, or nothing on a
+// first run. Raises idempotency_key_required, _reused or _in_flight.
+std::optional<Datum> replayed_answer(FunctionCallInfo fcinfo, const SpiConnection& spi, const KeyedCall& call);
 
-// Keeps a first run's booking (this call's result) for the key's retries.
-void keep_booking(FunctionCallInfo fcinfo, const KeyedCall& call, Datum booking);
+// Keeps a first run's answer (this call's result) for the key's retries.
+void keep_answer(FunctionCallInfo fcinfo, const KeyedCall& call, Datum answer);
 
 // The JSON of a bigint array, for KeyedCall::arguments.
 std::string json_array(const std::vector<int64_t>& ids);

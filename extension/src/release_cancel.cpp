@@ -131,7 +131,7 @@ std::optional<KeyedCall> keyed_cancel(FunctionCallInfo fcinfo, std::optional<int
   std::optional<std::string> key = arg_text(fcinfo, 3);
   if (!key || !reservation_id || !(owner.user_id || owner.hold_token)) return std::nullopt;
   return KeyedCall{owner.user_id, std::nullopt, owner.user_id ? std::nullopt : owner.hold_token, std::move(*key),
-                   "cancel", "{\"reservation_id\": " + std::to_string(*reservation_id) + "}"};
+                   "cancel", "{\"reservation_id\": " + std::to_string(*reservation_id) + "}", Answer::booking};
 }
 
 Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
@@ -140,9 +140,9 @@ Datum end_reservation(FunctionCallInfo fcinfo, Ending ending) {
   std::optional<KeyedCall> keyed = keyed_cancel(fcinfo, reservation_id, owner, ending);
   SpiConnection spi;
   if (keyed)
-    if (std::optional<Datum> answer = replayed_booking(fcinfo, spi, *keyed)) return *answer;
+    if (std::optional<Datum> answer = replayed_answer(fcinfo, spi, *keyed)) return *answer;
   Datum booking = end_and_answer(fcinfo, spi, reservation_id, owner, ending);
-  if (keyed) keep_booking(fcinfo, *keyed, booking);
+  if (keyed) keep_answer(fcinfo, *keyed, booking);
   return booking;
 }
 

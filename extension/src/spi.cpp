@@ -1,5 +1,7 @@
 #include "spi.hpp"
 
+#include <memory>
+
 #include "guard.hpp"
 
 extern "C" {
@@ -206,6 +208,15 @@ Datum form_result_row(FunctionCallInfo fcinfo, const SpiConnection& spi, const D
     MemoryContextSwitchTo(previous);
     return result;
   });
+}
+
+Datum first_row_as_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const Result& result) {
+  TupleDesc desc = result.descriptor();
+  std::vector<Datum> values(desc->natts);
+  std::unique_ptr<bool[]> nulls(new bool[desc->natts]);
+  HeapTuple row = result.first().tuple();
+  pg_call([&] { heap_deform_tuple(row, desc, values.data(), nulls.get()); });
+  return form_result_row(fcinfo, spi, values.data(), nulls.get(), desc->natts);
 }
 
 }  // namespace boxoffice

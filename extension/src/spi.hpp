@@ -121,4 +121,8 @@ class Plan {
 Datum form_result_row(FunctionCallInfo fcinfo, const SpiConnection& spi, const Datum* values, const bool* nulls,
                       int expected_columns);
 
+// The first row of a result of the function's own result type, as its
+// result (allocated as form_result_row does).
+Datum first_row_as_result(FunctionCallInfo fcinfo, const SpiConnection& spi, const Result& result);
+
 }  // namespace boxoffice

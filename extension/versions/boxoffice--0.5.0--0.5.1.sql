@@ -1,12 +1,16 @@
--- boxoffice 0.5.0 -> 0.5.1: idempotency keys for holds and cancellations.
+-- boxoffice 0.5.0 -> 0.5.1: idempotency keys for holds and cancellations;
+-- paying with points in C++.
 --   * hold, try_hold and cancel take an idempotency_key (optional): a retry
 --     with the same key gets the first answer back (a guest's hold with its
 --     token), the key with other arguments is refused (TK032), and a retry
 --     while the first runs too (TK033). Keys are scoped by _customer_scope:
 --     a user, a guest hold's token, or a guest client, whose keys must have
 --     at least 16 characters.
--- No row changes. The C entry points keep their names: the library reads the
--- key only when the declaration passes one.
+--   * pay_with_points runs its usual case in C++ with prepared statements
+--     (extension/src/pay_with_points.cpp); the PL/pgSQL version, now
+--     _pay_with_points_in_sql, answers every other case in its words.
+-- No row changes. The C entry points of hold, try_hold and cancel keep their
+-- names: the library reads the key only when the declaration passes one.
 \echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.5.1'" to load this file. \quit
 
 -- ---- changed in 0.5.1: the key's form for guests (idempotency.sql) ----
@@ -76,10 +80,55 @@ RETURNS boxoffice.booking LANGUAGE c VOLATILE SECURITY DEFINER SET search_path =
 AS 'MODULE_PATHNAME', 'boxoffice_try_hold_v4';
 COMMENT ON FUNCTION boxoffice.try_hold IS 'hold() that answers a refusal (seats taken, customer limit, not on sale) with NULL and a NOTICE that says why, instead of an error: for callers that retry at high rates (no error, no subtransaction, nothing in the server log); bad input still raises';
 
+-- ---- changed in 0.5.1: pay_with_points in C++ (payments.sql) ----
+-- Paying with points, every rule in words: what pay_with_points (C++,
+-- extension/src/pay_with_points.cpp) runs for all but the usual case, which
+-- it runs itself in prepared statements. It is called as the owner.
+CREATE FUNCTION boxoffice._pay_with_points_in_sql(reservation_id bigint, idempotency_key text, user_id bigint)
+RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  v_user bigint := _logged_in(user_id, 'Paying with points');
+  v_scope text := _user_scope(v_user);
+  v_args jsonb := jsonb_build_object('reservation_id', reservation_id);
+  v_answer jsonb := _idempotency_start(v_scope, idempotency_key, 'pay_with_points', v_args);
+  r reservations;
+  v_balance bigint;
+  v_payment bigint;
+  v_receipt payment_receipt;
+BEGIN
+  IF v_answer IS NOT NULL THEN
+    RETURN jsonb_populate_record(NULL::payment_receipt, v_answer);
+  END IF;
+  -- lock order: the reservation, then the wallet (as a refund takes them)
+  r := _payable(reservation_id, v_user);
+  v_balance := _locked_balance(v_user);
+  IF v_balance < r.total_amount THEN
+    RAISE EXCEPTION 'insufficient points' USING ERRCODE = _sqlstate('insufficient_points'),
+      DETAIL = format('Reservation %s costs %s points; your wallet holds %s.', r.id, r.total_amount, v_balance),
+      HINT = format('Charge at least %s more points, then pay again before the hold expires.', r.total_amount - v_balance);
+  END IF;
+  INSERT INTO payments (reservation_id, user_id, method, amount, status, approved_at)
+  VALUES (r.id, v_user, 'points', r.total_amount, 'approved', clock_timestamp()) RETURNING id INTO v_payment;
+  IF r.total_amount > 0 THEN
+    PERFORM _post_points(v_user, 'payment', -r.total_amount, v_payment);
+  END IF;
+  PERFORM confirm(r.id, v_user);
+  v_receipt := _payment_receipt(v_payment);
+  PERFORM _idempotency_finish(v_scope, idempotency_key, 'pay_with_points', v_args, to_jsonb(v_receipt));
+  RETURN v_receipt;
+END $$;
+
+-- The usual case (a live hold, no other payment, points enough) in
+-- prepared statements; the rest through _pay_with_points_in_sql.
+CREATE OR REPLACE FUNCTION boxoffice.pay_with_points(reservation_id bigint, idempotency_key text, user_id bigint DEFAULT NULL)
+RETURNS boxoffice.payment_receipt LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_pay_with_points';
+
 -- New objects: nobody but their grantees may use them (security.sql).
 REVOKE ALL ON FUNCTION
   boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),
-  boxoffice.cancel(bigint, bigint, text, text), boxoffice._customer_scope(bigint, text, text)
+  boxoffice.cancel(bigint, bigint, text, text), boxoffice._customer_scope(bigint, text, text),
+  boxoffice._pay_with_points_in_sql(bigint, text, bigint)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
   boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),

@@ -2014,8 +2014,11 @@ BEGIN
   RETURN r;
 END $$;
 
-CREATE FUNCTION boxoffice.pay_with_points(reservation_id bigint, idempotency_key text, user_id bigint DEFAULT NULL)
-RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+-- Paying with points, every rule in words: what pay_with_points (C++,
+-- extension/src/pay_with_points.cpp) runs for all but the usual case, which
+-- it runs itself in prepared statements. It is called as the owner.
+CREATE FUNCTION boxoffice._pay_with_points_in_sql(reservation_id bigint, idempotency_key text, user_id bigint)
+RETURNS boxoffice.payment_receipt LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   v_user bigint := _logged_in(user_id, 'Paying with points');
   v_scope text := _user_scope(v_user);
@@ -2047,6 +2050,12 @@ BEGIN
   PERFORM _idempotency_finish(v_scope, idempotency_key, 'pay_with_points', v_args, to_jsonb(v_receipt));
   RETURN v_receipt;
 END $$;
+
+-- The usual case (a live hold, no other payment, points enough) in
+-- prepared statements; the rest through _pay_with_points_in_sql.
+CREATE FUNCTION boxoffice.pay_with_points(reservation_id bigint, idempotency_key text, user_id bigint DEFAULT NULL)
+RETURNS boxoffice.payment_receipt LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp SET enable_seqscan = off
+AS 'MODULE_PATHNAME', 'boxoffice_pay_with_points';
 COMMENT ON FUNCTION boxoffice.pay_with_points IS 'pays a live hold with the caller''s points and confirms it, in one transaction, exactly once per idempotency key; too few points change nothing';
 
 CREATE FUNCTION boxoffice.payments_of(reservation_id bigint, user_id bigint DEFAULT NULL)
