@@ -44,7 +44,7 @@ run() {  # system round
   before=$(value "$count")
   echo "running $sys, round $round: $CLIENTS clients, $ROUND_SECONDS s"
   PGOPTIONS="-c client_min_messages=warning" "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$(nproc)" -T "$ROUND_SECONDS" \
-    --failures-detailed -r -f "$script" -D performance="$perf" -D first_seat="$first" -D user0="$user0" \
+    --failures-detailed -r -f "$script" -D performance="$perf" -D first_seat="$first" -D user0="$user0" -D clients="$CLIENTS" -D n=0 \
     -l --log-prefix="$log" bench >"$log.out" 2>"$log.err" || true
   after=$(value "$count")
   local cycles tps

@@ -353,12 +353,18 @@ void run(const Options& o, B& buyer, int index, std::atomic<bool>& go, const Clo
   while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
   const Clock::time_point deadline =
       *start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
-  std::mt19937_64 rng(0x9e3779b97f4a7c15ULL * (index + 1) + std::random_device{}());
-  std::uniform_int_distribution<int> seat(0, o.seats - 1);
+  // Each buyer walks seats of its own (index, index + connections, ...), as
+  // the pgbench scripts do: purchases, not collisions; done, it waits.
+  long long next = index;
   t->latencies_us.reserve(1 << 14);
   while (Clock::now() < deadline) {
+    if (next >= o.seats) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
     auto t0 = Clock::now();
-    Step s = buyer.cycle(o.first_seat + seat(rng));
+    Step s = buyer.cycle(o.first_seat + next);
+    next += o.connections;
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
     t->latencies_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
     ++t->cycles;

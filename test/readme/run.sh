@@ -56,7 +56,8 @@ blocks() {  # kind, from heading, to heading
     on && $0 == "```" kind { block = 1; next }
     block && $0 == "```" { block = 0; print ""; next }
     block { print }' README.md |
-    sed -e "s/5499/$BOXOFFICE_PORT/g" -e "s/8080/$BOXOFFICE_HTTP_PORT/g"
+    sed -e "s/5499/$BOXOFFICE_PORT/g" -e "s/8080/$BOXOFFICE_HTTP_PORT/g" -e "s/8090/$BOXOFFICE_GATEWAY_PORT/g" \
+        -e "s|build/run/|$PWD/$BOXOFFICE_STATE_DIR/|g"
 }
 blocks sql "## Getting Started" "## HTTP API" >"$work/walkthrough.sql"
 blocks sh "## HTTP API" "### Routes" >"$work/walkthrough.sh"
