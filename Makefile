@@ -28,7 +28,7 @@ MODULEDIR = extension
 
 REGRESS = catalog accounts hold confirm release_cancel reads expiry sweep security invariants durability input_limits try_hold waiting_room payments card_payments idempotent_holds
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=pgcrypto --load-extension=boxoffice
-ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel uncommitted_hold queue_races wallet_races card_races
+ISOLATION = hold_overlap hold_vs_sweep confirm_vs_expiry cancel_vs_confirm cancel_vs_cancel uncommitted_hold queue_races wallet_races card_races hold_key_races
 ISOLATION_OPTS = --inputdir=. --outputdir=build/isolation --load-extension=pgcrypto --load-extension=boxoffice
 # The isolation tester has no include. Each spec is assembled into
 # build/isolation/specs/: a first setup block of the shared fixtures, then the

@@ -79,6 +79,7 @@ std::vector<const char*> parameters(const shim::Route& route, const GuestCall& c
       case shim::Input::hold_token: out.push_back(call.hold_token.empty() ? nullptr : call.hold_token.c_str()); break;
       case shim::Input::queue_token: out.push_back(nullptr); break;  // the benchmark calls no queue route
       case shim::Input::idempotency_key: out.push_back(nullptr); break;  // nor one that moves money
+      case shim::Input::optional_idempotency_key: out.push_back(nullptr); break;  // a hold without a key, as a plain client sends it
       case shim::Input::before: out.push_back(nullptr); break;
       case shim::Input::client: out.push_back(call.client.c_str()); break;
     }

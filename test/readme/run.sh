@@ -146,12 +146,17 @@ fi
 # What the walkthroughs did, as the DBA sees it.
 ask() { $SUDO runuser -u postgres -- psql -X -Atq -p "$BOXOFFICE_PORT" -d boxoffice -c "$1"; }
 check "both walkthroughs confirmed, cancelled and found what they say" \
-  "SELECT count(*) FILTER (WHERE status = 'cancelled' AND user_id = 1) = 2
+  "SELECT count(*) FILTER (WHERE status = 'cancelled' AND user_id = 1) = 3
       AND count(*) FILTER (WHERE status = 'confirmed' AND user_id IS NULL) = 2 FROM boxoffice.reservations"
 check "the points walkthrough charged once and paid seat 12 with an approved payment" \
   "SELECT (SELECT count(*) FROM boxoffice.ledger_entries WHERE user_id = 1 AND kind = 'charge') = 1
       AND EXISTS (SELECT FROM boxoffice.reservations r JOIN boxoffice.payments p ON p.reservation_id = r.id
                    WHERE r.user_id = 1 AND r.status = 'confirmed' AND r.seat_ids = '{12}' AND p.status = 'approved' AND p.method = 'points')"
+check "the card walkthrough sold seat 14 through the gateway, and cancelling it refunds the card" \
+  "SELECT EXISTS (SELECT FROM boxoffice.reservations r JOIN boxoffice.payments p ON p.reservation_id = r.id
+                  WHERE r.user_id = 1 AND r.status = 'cancelled' AND r.seat_ids = '{14}' AND p.method = 'card'
+                    AND p.status IN ('refund_pending', 'refunded') AND p.refund_reason = 'cancelled')"
+check "the guest's keyed hold and its retry made one hold" "SELECT count(*) = 1 FROM boxoffice.reservations WHERE seat_ids = '{11}'"
 check "the books balance" "SELECT NOT EXISTS (SELECT FROM boxoffice.check_invariants())"
 check "the application logins may not idle in a transaction" \
   "SELECT bool_and(s.setconfig @> ARRAY['idle_in_transaction_session_timeout=30s'])
