@@ -32,6 +32,18 @@ CREATE INDEX idempotency_keys_created ON boxoffice.idempotency_keys (created_at)
 CREATE FUNCTION boxoffice._idempotency_retention() RETURNS interval
 LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN interval '24 hours';
 
+-- The form of a key: 1 to 255 visible ASCII characters, and a guest client's
+-- at least 16 (_customer_scope says why). NULL for a NULL key.
+CREATE FUNCTION boxoffice._idempotency_key_ok(scope text, key text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN key ~ '^[!-~]{1,255}$' AND (scope NOT LIKE 'guest %' OR length(key) >= 16);
+
+-- The key's lock for this transaction, if no other transaction holds it
+-- (advisory key space 1006: the idempotency keys being run).
+CREATE FUNCTION boxoffice._idempotency_try_lock(scope text, key text) RETURNS boolean
+LANGUAGE sql VOLATILE
+RETURN pg_try_advisory_xact_lock(1006, hashtext(scope || ' ' || key));
+
 -- Starts a call named by a key: the stored answer of its first run, or NULL
 -- when this is the first run (the caller then does its work and calls
 -- _idempotency_finish in the same transaction). The try-lock makes a second
@@ -44,7 +56,7 @@ LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   k idempotency_keys;
 BEGIN
-  IF key IS NULL OR key !~ '^[!-~]{1,255}$' OR (scope LIKE 'guest %' AND length(key) < 16) THEN
+  IF NOT coalesce(_idempotency_key_ok(scope, key), false) THEN
     RAISE EXCEPTION 'idempotency key required' USING ERRCODE = _sqlstate('idempotency_key_required'),
       DETAIL = CASE WHEN key IS NULL THEN format('%s moves money and needs an idempotency key.', call)
                     WHEN scope LIKE 'guest %' AND key ~ '^[!-~]{1,15}$' THEN
@@ -54,8 +66,7 @@ BEGIN
                     ELSE format('The idempotency key must be 1 to 255 visible ASCII characters; this one has %s characters.', length(key)) END,
       HINT = 'Send a fresh random key (a UUID) with each new call, and the same key with its retries.';
   END IF;
-  -- advisory key space 1006: the idempotency keys being run
-  IF NOT pg_try_advisory_xact_lock(1006, hashtext(scope || ' ' || key)) THEN
+  IF NOT _idempotency_try_lock(scope, key) THEN
     RAISE EXCEPTION 'idempotency key in flight' USING ERRCODE = _sqlstate('idempotency_key_in_flight'),
       DETAIL = 'A call with this idempotency key is still running.',
       HINT = 'Retry in a moment with the same key: you will get its answer.';

@@ -396,8 +396,13 @@ CREATE TRIGGER queue_gate BEFORE INSERT ON boxoffice.reservations
 CREATE FUNCTION boxoffice._queue_turn_used() RETURNS trigger
 LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
 BEGIN
-  UPDATE queue_entries e SET state = 'used', ended_at = clock_timestamp()
-   WHERE e.performance_id = NEW.performance_id AND e.user_id = NEW.user_id AND e.state = 'active';
+  -- Most sales have no turn to use: one probe of the entry's unique key first,
+  -- so that they do not lock the queue's table and all its indexes for an UPDATE.
+  IF EXISTS (SELECT FROM queue_entries e WHERE e.performance_id = NEW.performance_id AND e.user_id = NEW.user_id
+                AND e.state = 'active') THEN
+    UPDATE queue_entries e SET state = 'used', ended_at = clock_timestamp()
+     WHERE e.performance_id = NEW.performance_id AND e.user_id = NEW.user_id AND e.state = 'active';
+  END IF;
   RETURN NULL;
 END $$;
 CREATE TRIGGER queue_turn_used AFTER UPDATE OF status ON boxoffice.reservations

@@ -114,19 +114,25 @@ bool sell_hold(int64_t reservation_id, const Owner& owner, const OwnedReservatio
   // One clock reading ($6) decides the sale and dates it: confirmed_at is
   // never after the hold runs out (a constraint says so too). The sale's
   // claims need no change: its live_until is now infinity.
-  static Plan confirm_hold(
-      "WITH confirmed AS ("
-      "  UPDATE boxoffice.reservations r"
-      "     SET status = 'confirmed', confirmed_at = $6, reservation_number = $2,"
-      "         buyer_name = coalesce($3, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id)),"
-      "         buyer_phone = $4, guest_pin_hash = boxoffice._hash_pin($4, $5)"
-      "   WHERE r.id = $1 AND r.status = 'hold' AND r.live_until > $6 RETURNING r.id)"
-      "SELECT count(*) AS confirmed FROM confirmed",
-      {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID});
+  // A sale without a PIN (a user's) has its own statement: the PIN's hash
+  // reads the secrets table, which a user's sale need not lock.
+#define BOXOFFICE_CONFIRM_HOLD(pin_hash)                                                         \
+  "WITH confirmed AS ("                                                                          \
+  "  UPDATE boxoffice.reservations r"                                                            \
+  "     SET status = 'confirmed', confirmed_at = $6, reservation_number = $2,"                   \
+  "         buyer_name = coalesce($3, (SELECT u.name FROM boxoffice.users u WHERE u.id = r.user_id)),"   \
+  "         buyer_phone = $4, guest_pin_hash = " pin_hash                                         \
+  "   WHERE r.id = $1 AND r.status = 'hold' AND r.live_until > $6 RETURNING r.id)"              \
+  "SELECT count(*) AS confirmed FROM confirmed"
+  static Plan confirm_guest_hold(BOXOFFICE_CONFIRM_HOLD("boxoffice._hash_pin($4, $5)"),
+                                 {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID});
+  static Plan confirm_hold(BOXOFFICE_CONFIRM_HOLD("NULL"),
+                           {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID});
+#undef BOXOFFICE_CONFIRM_HOLD
   settings::commit_durably(true);  // a sale always waits for its WAL flush
   std::string number = reservation_number(reservation_id);
   const std::string* pin = buyer.pin ? &*buyer.pin : nullptr;
-  Result confirmed = run_writing_claims(confirm_hold,
+  Result confirmed = run_writing_claims(pin ? confirm_guest_hold : confirm_hold,
                      Args()
                          .bigint(reservation_id)
                          .string(&number)

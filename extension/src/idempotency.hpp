@@ -26,13 +26,15 @@ struct KeyedCall {
   const char* call;       // the SQL function's name
   std::string arguments;  // JSON: what it was called with, the key aside
   Answer answer;
+  std::string scope = {};  // filled in by replayed_answer
 };
 
 // The answer of the key's first run, as this call's result, or nothing on a
 // first run. Raises idempotency_key_required, _reused or _in_flight.
-std::optional<Datum> replayed_answer(FunctionCallInfo fcinfo, const SpiConnection& spi, const KeyedCall& call);
+std::optional<Datum> replayed_answer(FunctionCallInfo fcinfo, const SpiConnection& spi, KeyedCall& call);
 
-// Keeps a first run's answer (this call's result) for the key's retries.
+// Keeps a first run's answer (this call's result) for the key's retries (after
+// replayed_answer, which found its scope).
 void keep_answer(FunctionCallInfo fcinfo, const KeyedCall& call, Datum answer);
 
 // The JSON of a bigint array, for KeyedCall::arguments.

@@ -9,17 +9,34 @@
 --   * pay_with_points runs its usual case in C++ with prepared statements
 --     (extension/src/pay_with_points.cpp); the PL/pgSQL version, now
 --     _pay_with_points_in_sql, answers every other case in its words.
+--   * the idempotency keys' rules as SQL the C++ callers share
+--     (_idempotency_key_ok, _idempotency_try_lock): keyed engine calls start
+--     and keep their keys in prepared statements;
+--   * a user's sale reads no PIN secret, and a sale without a waiting-room
+--     turn does not lock the queue's table (fewer locks per purchase).
 -- No row changes. The C entry points of hold, try_hold and cancel keep their
 -- names: the library reads the key only when the declaration passes one.
 \echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.5.1'" to load this file. \quit
 
--- ---- changed in 0.5.1: the key's form for guests (idempotency.sql) ----
+-- ---- changed in 0.5.1: the key's form for guests, the key's rules as SQL the C++ callers share (idempotency.sql) ----
+-- The form of a key: 1 to 255 visible ASCII characters, and a guest client's
+-- at least 16 (_customer_scope says why). NULL for a NULL key.
+CREATE FUNCTION boxoffice._idempotency_key_ok(scope text, key text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN key ~ '^[!-~]{1,255}$' AND (scope NOT LIKE 'guest %' OR length(key) >= 16);
+
+-- The key's lock for this transaction, if no other transaction holds it
+-- (advisory key space 1006: the idempotency keys being run).
+CREATE FUNCTION boxoffice._idempotency_try_lock(scope text, key text) RETURNS boolean
+LANGUAGE sql VOLATILE
+RETURN pg_try_advisory_xact_lock(1006, hashtext(scope || ' ' || key));
+
 CREATE OR REPLACE FUNCTION boxoffice._idempotency_start(scope text, key text, call text, arguments jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
 DECLARE
   k idempotency_keys;
 BEGIN
-  IF key IS NULL OR key !~ '^[!-~]{1,255}$' OR (scope LIKE 'guest %' AND length(key) < 16) THEN
+  IF NOT coalesce(_idempotency_key_ok(scope, key), false) THEN
     RAISE EXCEPTION 'idempotency key required' USING ERRCODE = _sqlstate('idempotency_key_required'),
       DETAIL = CASE WHEN key IS NULL THEN format('%s moves money and needs an idempotency key.', call)
                     WHEN scope LIKE 'guest %' AND key ~ '^[!-~]{1,15}$' THEN
@@ -29,8 +46,7 @@ BEGIN
                     ELSE format('The idempotency key must be 1 to 255 visible ASCII characters; this one has %s characters.', length(key)) END,
       HINT = 'Send a fresh random key (a UUID) with each new call, and the same key with its retries.';
   END IF;
-  -- advisory key space 1006: the idempotency keys being run
-  IF NOT pg_try_advisory_xact_lock(1006, hashtext(scope || ' ' || key)) THEN
+  IF NOT _idempotency_try_lock(scope, key) THEN
     RAISE EXCEPTION 'idempotency key in flight' USING ERRCODE = _sqlstate('idempotency_key_in_flight'),
       DETAIL = 'A call with this idempotency key is still running.',
       HINT = 'Retry in a moment with the same key: you will get its answer.';
@@ -57,6 +73,20 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
             WHEN hold_token IS NOT NULL THEN 'hold ' || encode(sha256(convert_to(hold_token, 'UTF8')), 'hex')
             WHEN guest_key IS NOT NULL THEN 'guest ' || guest_key END;
+
+-- ---- changed in 0.5.1: a sale without a turn locks no queue (waiting_room.sql) ----
+CREATE OR REPLACE FUNCTION boxoffice._queue_turn_used() RETURNS trigger
+LANGUAGE plpgsql SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  -- Most sales have no turn to use: one probe of the entry's unique key first,
+  -- so that they do not lock the queue's table and all its indexes for an UPDATE.
+  IF EXISTS (SELECT FROM queue_entries e WHERE e.performance_id = NEW.performance_id AND e.user_id = NEW.user_id
+                AND e.state = 'active') THEN
+    UPDATE queue_entries e SET state = 'used', ended_at = clock_timestamp()
+     WHERE e.performance_id = NEW.performance_id AND e.user_id = NEW.user_id AND e.state = 'active';
+  END IF;
+  RETURN NULL;
+END $$;
 
 -- ---- changed in 0.5.1: hold, try_hold and cancel take a key (engine.sql) ----
 DROP FUNCTION boxoffice.hold(bigint, bigint[], bigint, text);
@@ -128,7 +158,8 @@ AS 'MODULE_PATHNAME', 'boxoffice_pay_with_points';
 REVOKE ALL ON FUNCTION
   boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),
   boxoffice.cancel(bigint, bigint, text, text), boxoffice._customer_scope(bigint, text, text),
-  boxoffice._pay_with_points_in_sql(bigint, text, bigint)
+  boxoffice._pay_with_points_in_sql(bigint, text, bigint), boxoffice._idempotency_key_ok(text, text),
+  boxoffice._idempotency_try_lock(text, text)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
   boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),
