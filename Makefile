@@ -56,6 +56,8 @@ build/generated/sqlstates.hpp: extension/sql/errors.sql scripts/error-codes.pl
 	@mkdir -p build/generated
 	perl scripts/error-codes.pl extension-header $< > $@.tmp && mv $@.tmp $@
 $(OBJS): build/generated/sqlstates.hpp
+# PGXS tracks no header dependencies here: a changed header rebuilds every object.
+$(OBJS): $(wildcard extension/src/*.hpp)
 
 # The README's error tables, rewritten from the catalogue (a test checks them).
 .PHONY: readme-tables
