@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -25,12 +26,15 @@ const char help[] =
     "  --hang-ms MS         how long a \"timeout\" confirm or cancel hangs (15000)\n"
     "  --ready-ttl-ms MS    a READY payment not confirmed by then is EXPIRED (600000)\n"
     "  --threads N          worker threads (64)\n"
+    "  --tls-cert FILE      serve HTTPS with this PEM certificate (and --tls-key); plain HTTP without\n"
+    "  --tls-key FILE       the certificate's PEM private key\n"
     "Prints \"listening on HOST:PORT\" when ready; SIGTERM or SIGINT stops it.\n";
 
 struct Flags {
   std::string host = "127.0.0.1";
   int port = 8090;
   bool help = false;
+  std::string tls_cert, tls_key;  // both: serve HTTPS
   gateway::FakeGateway::Options gateway;
 };
 
@@ -72,9 +76,12 @@ Flags parse_flags(int argc, char** argv) {
     else if (flag == "--hang-ms") flags.gateway.hang = std::chrono::milliseconds(number(flag, value, 0));
     else if (flag == "--ready-ttl-ms") flags.gateway.ready_ttl = std::chrono::milliseconds(number(flag, value, 0));
     else if (flag == "--threads") flags.gateway.threads = int(number(flag, value, 1));
+    else if (flag == "--tls-cert") flags.tls_cert = value;
+    else if (flag == "--tls-key") flags.tls_key = value;
     else throw std::invalid_argument("unknown flag " + flag);
   }
   if (flags.port > 65535) throw std::invalid_argument("--port is at most 65535");
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) throw std::invalid_argument("--tls-cert and --tls-key go together");
   return flags;
 }
 
@@ -102,7 +109,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   gateway::FakeGateway gateway(flags.gateway);
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> https;
+  if (!flags.tls_cert.empty()) {
+    https = std::make_unique<httplib::SSLServer>(flags.tls_cert.c_str(), flags.tls_key.c_str());
+    if (!https->is_valid()) {
+      std::fprintf(stderr, "boxoffice-fake-gateway: cannot use %s and %s as its certificate and key\n",
+                   flags.tls_cert.c_str(), flags.tls_key.c_str());
+      return 1;
+    }
+  }
+  httplib::Server plain;
+  httplib::Server& server = https ? *https : plain;
   gateway.install(server);
   int port = gateway::FakeGateway::bind(server, flags.host, flags.port);
   if (port < 0) {

@@ -15,6 +15,7 @@ PACKAGES=(
   libjwt-dev                    # the shim: signs and verifies its HS256 tokens
   libgtest-dev                  # C++ unit and HTTP tests
   wrk curl jq                   # the HTTP benchmark, the README's walkthroughs
+  openssl ca-certificates       # the HTTP tests' gateway certificate; the authorities of an https gateway
   nginx                         # the front: connections, rate limits, load balancing over the shims
 )
 

@@ -1,19 +1,18 @@
 #include "gateway_client.hpp"
 
+#include <memory>
 #include <stdexcept>
 
 #include <httplib.h>
 
 namespace shim {
 
-GatewayClient::GatewayClient(std::string base_url, const std::string& secret_key, int timeout_ms)
-    : timeout_ms_(timeout_ms) {
-  // http://host[:port][/]: settings.cpp has checked the scheme
-  std::string rest = base_url.substr(base_url.find("://") + 3);
-  if (size_t slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
-  size_t colon = rest.rfind(':');
-  host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
-  if (colon != std::string::npos) port_ = std::stoi(rest.substr(colon + 1));
+GatewayClient::GatewayClient(std::string base_url, const std::string& secret_key, int timeout_ms, std::string ca_file)
+    : ca_file_(std::move(ca_file)), timeout_ms_(timeout_ms) {
+  // scheme://host[:port][/]: settings.cpp has checked the scheme
+  size_t host_at = base_url.find("://") + 3;
+  size_t slash = base_url.find('/', host_at);
+  base_ = slash == std::string::npos ? base_url : base_url.substr(0, slash);
   authorization_ = secret_key;
 }
 
@@ -38,15 +37,23 @@ std::string code_and_message(const nlohmann::json& body) {
 
 }  // namespace
 
+// One connection's client: https checks the gateway's certificate (against
+// --gateway-ca-file, or the system's authorities) and its name.
+std::unique_ptr<httplib::Client> GatewayClient::connect() const {
+  auto client = std::make_unique<httplib::Client>(base_);
+  if (!ca_file_.empty()) client->set_ca_cert_path(ca_file_.c_str());
+  client->enable_server_certificate_verification(true);
+  client->set_basic_auth(authorization_.c_str(), "");
+  client->set_connection_timeout(0, timeout_ms_ * 1000);
+  client->set_read_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
+  client->set_write_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
+  return client;
+}
+
 GatewayAnswer GatewayClient::post(const std::string& path, const nlohmann::json& body,
                                   const std::string& idempotency_key) const {
-  httplib::Client client(host_, port_);
-  client.set_basic_auth(authorization_.c_str(), "");
-  client.set_connection_timeout(0, timeout_ms_ * 1000);
-  client.set_read_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
-  client.set_write_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
   httplib::Headers headers{{"Idempotency-Key", idempotency_key}};
-  return answer_of(client.Post(path.c_str(), headers, body.dump(), "application/json"));
+  return answer_of(connect()->Post(path.c_str(), headers, body.dump(), "application/json"));
 }
 
 GatewayAnswer GatewayClient::confirm(const std::string& payment_key, const std::string& order_id, int64_t amount) const {
@@ -60,11 +67,7 @@ GatewayAnswer GatewayClient::cancel(const std::string& payment_key, const std::s
 }
 
 GatewayAnswer GatewayClient::lookup(const std::string& order_id) const {
-  httplib::Client client(host_, port_);
-  client.set_basic_auth(authorization_.c_str(), "");
-  client.set_connection_timeout(0, timeout_ms_ * 1000);
-  client.set_read_timeout(timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000);
-  return answer_of(client.Get(("/v1/payments/orders/" + order_id).c_str()));
+  return answer_of(connect()->Get(("/v1/payments/orders/" + order_id).c_str()));
 }
 
 GatewayVerdict verdict_of_confirm(const GatewayAnswer& a) {

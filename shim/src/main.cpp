@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   shim::Metrics metrics;
   std::unique_ptr<shim::GatewayClient> gateway;
   if (!settings.gateway_url.empty())
-    gateway = std::make_unique<shim::GatewayClient>(settings.gateway_url, settings.gateway_secret_key, settings.gateway_timeout_ms);
+    gateway = std::make_unique<shim::GatewayClient>(settings.gateway_url, settings.gateway_secret_key, settings.gateway_timeout_ms,
+                                                    settings.gateway_ca_file);
   std::unique_ptr<shim::Reconciler> reconciler;
   if (gateway && settings.reconcile_interval_ms > 0) {
     reconciler = std::make_unique<shim::Reconciler>(pool, *gateway, std::chrono::milliseconds(settings.reconcile_interval_ms),

@@ -90,7 +90,10 @@ const Option kOptions[] = {
      "write the bound port to this file (useful with port 0)"},
     {"--gateway-url", "BOXOFFICE_GATEWAY_URL", Option::text, 0, 0, none,
      [](Settings& s, long long, const std::string& v) { s.gateway_url = v; },
-     "the card payment gateway (Toss Payments' API), e.g. http://127.0.0.1:8090; none: card payments answer 503"},
+     "the card payment gateway (Toss Payments' API), https://... (its certificate checked) or http://... (a local one), e.g. https://api.tosspayments.com; none: card payments answer 503"},
+    {"--gateway-ca-file", "BOXOFFICE_GATEWAY_CA_FILE", Option::text, 0, 0, none,
+     [](Settings& s, long long, const std::string& v) { s.gateway_ca_file = v; },
+     "PEM file of the certificate authorities an https gateway's certificate is checked against; none: the system's"},
     {"--gateway-secret-key-file", "BOXOFFICE_GATEWAY_SECRET_KEY_FILE", Option::gateway_secret_file, 0, 0, none, nullptr,
      "file holding the gateway's secret key (trailing newline trimmed)"},
     {nullptr, "BOXOFFICE_GATEWAY_SECRET_KEY", Option::text, 0, 0, none,
@@ -299,9 +302,10 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
   if (!s.gateway_url.empty() && s.gateway_secret_key.empty())
     throw SettingsError("a gateway secret key is required with --gateway-url: --gateway-secret-key-file or "
                         "BOXOFFICE_GATEWAY_SECRET_KEY_FILE naming a file that holds it, or BOXOFFICE_GATEWAY_SECRET_KEY");
-  if (!s.gateway_url.empty() && s.gateway_url.rfind("http://", 0) != 0)
-    throw SettingsError("--gateway-url must start with http:// (the gateway client speaks plain HTTP), got '" +
-                        s.gateway_url + "'");
+  if (!s.gateway_url.empty() && s.gateway_url.rfind("http://", 0) != 0 && s.gateway_url.rfind("https://", 0) != 0)
+    throw SettingsError("--gateway-url must start with https:// or http://, got '" + s.gateway_url + "'");
+  if (!s.gateway_ca_file.empty() && s.gateway_url.rfind("https://", 0) != 0)
+    throw SettingsError("--gateway-ca-file is for an https:// --gateway-url");
   // Reports only the length: this message ends up in logs.
   if (s.jwt_secret.size() < 32)
     throw SettingsError("the JWT secret from " + secret_source + " is " + std::to_string(s.jwt_secret.size()) +

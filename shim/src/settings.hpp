@@ -32,6 +32,8 @@ struct Settings {
   std::string port_file;                  // --port-file      BOXOFFICE_HTTP_PORT_FILE: write the bound port there
   std::string gateway_url;                // --gateway-url    BOXOFFICE_GATEWAY_URL: the card payment gateway
                                           //   (Toss Payments' API); empty: card payments answer 503
+  std::string gateway_ca_file;            // --gateway-ca-file BOXOFFICE_GATEWAY_CA_FILE: the CAs of an https gateway
+                                          //   (empty: the system's)
   std::string gateway_secret_key;         // --gateway-secret-key-file BOXOFFICE_GATEWAY_SECRET_KEY_FILE, or
                                           //   BOXOFFICE_GATEWAY_SECRET_KEY (required with a gateway)
   int gateway_timeout_ms = 10000;         // --gateway-timeout-ms BOXOFFICE_GATEWAY_TIMEOUT_MS: then the payment

@@ -1008,7 +1008,10 @@ TEST_F(HttpTest, PointsPayForAHoldExactlyOnceAndComeBackOnCancel) {
 // The buyer's payment window: what the gateway's widget does in the browser.
 class Gateway {
  public:
-  Gateway() : client_("127.0.0.1", std::atoi(env("BOXOFFICE_TEST_GATEWAY_PORT").c_str())) {
+  // https, checked against the certificate test/http/run.sh made for it
+  Gateway() : client_("https://127.0.0.1:" + env("BOXOFFICE_TEST_GATEWAY_PORT")) {
+    client_.set_ca_cert_path(env("BOXOFFICE_TEST_GATEWAY_CA_FILE").c_str());
+    client_.enable_server_certificate_verification(true);
     client_.set_basic_auth(env("BOXOFFICE_TEST_GATEWAY_SECRET_KEY").c_str(), "");
     client_.set_read_timeout(15, 0);
   }

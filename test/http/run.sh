@@ -28,8 +28,14 @@ free_port() {
     (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
+# It speaks HTTPS, as a real gateway does, with a certificate made for this
+# run: the shim checks it against that certificate (--gateway-ca-file).
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$work/gateway-key.pem" -out "$work/gateway-cert.pem" 2>"$work/openssl.log" ||
+  { echo "openssl could not make the gateway's certificate:"; cat "$work/openssl.log"; exit 1; }
 gateway_port=$(free_port)
 build/cmake/boxoffice-fake-gateway --port "$gateway_port" --secret-key "$gateway_key" --delay-ms 50 --hang-ms 3000 \
+  --tls-cert "$work/gateway-cert.pem" --tls-key "$work/gateway-key.pem" \
   >"$work/gateway.log" 2>&1 &
 gateway=$!
 trap 'kill "$gateway" 2>/dev/null' EXIT
@@ -43,7 +49,7 @@ BOXOFFICE_JWT_SECRET=$secret \
 BOXOFFICE_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=boxoffice_http password=$password connect_timeout=2 keepalives_idle=10 keepalives_interval=5 keepalives_count=3" \
   build/cmake/boxoffice-http --port 0 --port-file "$work/port" --pool-size $pool_size --pool-wait-ms 200 --threads 32 --seat-map-max-age-ms 200 \
   --secret-attempts-per-minute $secret_attempts --trusted-proxies 127.0.0.1 \
-  --gateway-url "http://127.0.0.1:$gateway_port" --gateway-timeout-ms 1000 --reconcile-interval-ms 300 --reconcile-after-s 1 \
+  --gateway-url "https://127.0.0.1:$gateway_port" --gateway-ca-file "$work/gateway-cert.pem" --gateway-timeout-ms 1000 --reconcile-interval-ms 300 --reconcile-after-s 1 \
   >"$log" 2>&1 &
 shim=$!
 for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
@@ -54,6 +60,7 @@ export BOXOFFICE_TEST_JWT_SECRET=$secret BOXOFFICE_TEST_SHIM_LOG=$log BOXOFFICE_
 export BOXOFFICE_TEST_SECRET_ATTEMPTS=$secret_attempts BOXOFFICE_TEST_SEAT_MAP_MAX_AGE_MS=200
 export BOXOFFICE_TEST_PG_LOG=$(pg_lsclusters -h | awk -v v="$PGVERSION" '$1 == v && $2 == "regress" {print $7}')
 export BOXOFFICE_TEST_GATEWAY_PORT=$gateway_port BOXOFFICE_TEST_GATEWAY_SECRET_KEY=$gateway_key
+export BOXOFFICE_TEST_GATEWAY_CA_FILE=$work/gateway-cert.pem
 export BOXOFFICE_TEST_ADMIN_EMAIL=admin@example.com BOXOFFICE_TEST_ADMIN_PASSWORD=admin-password
 export BOXOFFICE_TEST_PSQL="psql -X -d $db"
 export BOXOFFICE_TEST_DB_STOP="pg_ctlcluster $PGVERSION regress stop -m fast"

@@ -302,7 +302,7 @@ TEST(Settings, HelpTextMentionsEverything) {
       EXPECT_EQ(error_of({flag}, minimal()), flag + " needs a value");
     }
   }
-  EXPECT_EQ(flags, 23);
+  EXPECT_EQ(flags, 24);
 }
 
 TEST(Settings, TrustedProxies) {
@@ -338,10 +338,15 @@ TEST(Settings, Gateway) {
   EXPECT_EQ(s.gateway_url, "http://127.0.0.1:8090");
   EXPECT_EQ(s.gateway_secret_key, "test_sk_x");
   EXPECT_EQ(s.reconcile_interval_ms, 2000);
-  // a gateway needs its key, and plain HTTP
+  // a gateway needs its key, and https (or http, for a local one)
   EXPECT_NE(error_of({"--gateway-url", "http://127.0.0.1:8090"}, minimal()).find("gateway secret key is required"),
             std::string::npos);
-  EXPECT_NE(error_of({"--gateway-url", "https://api.tosspayments.com"}, env).find("must start with http://"),
+  EXPECT_EQ(parse({"--gateway-url", "https://api.tosspayments.com", "--gateway-ca-file", "/etc/ssl/certs/ca-certificates.crt"}, env)
+                .gateway_ca_file,
+            "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_NE(error_of({"--gateway-url", "ftp://api.tosspayments.com"}, env).find("must start with https:// or http://"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--gateway-url", "http://127.0.0.1:8090", "--gateway-ca-file", "ca.pem"}, env).find("is for an https"),
             std::string::npos);
   EXPECT_EQ(error_of({"--gateway-secret-key", "x"}, minimal()), "unknown option --gateway-secret-key (see --help)");
 }
