@@ -77,6 +77,17 @@ SELECT call, arguments ? 'reservation_id' AS names_reservation, left(scope, 5) A
 SELECT status, hold_token IS NOT NULL AS token
   FROM boxoffice.hold(t.id('key_perf'), ARRAY[t.id('key_seat1'), t.id('key_seat2')], guest_key => '198.51.100.7', idempotency_key => 'guest-hold-0001-aaaa');
 
+-- what is kept: a user's hold keeps no token; a guest's keeps it (for its retry) until the hold expires,
+-- and a guest client's scope does not name its address
+SELECT call, left(scope, 5) AS scope_kind, answer ? 'hold_token' AS keeps_token, scope NOT LIKE '%198.51.100%' AS address_hidden
+  FROM boxoffice.idempotency_keys WHERE call = 'hold' ORDER BY scope_kind, keeps_token;
+UPDATE boxoffice.idempotency_keys SET answer = jsonb_set(answer, '{expires_at}', to_jsonb(now() - interval '1 second'))
+ WHERE key = 'guest-hold-0001-aaaa' AND scope = boxoffice._customer_scope(NULL, '198.51.100.7', NULL);
+SELECT expired_holds >= 0 AS swept FROM boxoffice.sweep();
+SELECT count(*) FILTER (WHERE answer ? 'hold_token') AS tokens_kept_for_live_holds FROM boxoffice.idempotency_keys WHERE call = 'hold';
+SELECT status, hold_token IS NULL AS token_forgotten
+  FROM boxoffice.hold(t.id('key_perf'), ARRAY[t.id('key_seat1'), t.id('key_seat2')], guest_key => '198.51.100.7', idempotency_key => 'guest-hold-0001-aaaa');
+
 -- the kept keys, by call and scope kind
 SELECT call, left(scope, 5) AS scope_kind, count(*) FROM boxoffice.idempotency_keys
  WHERE call IN ('hold', 'cancel') GROUP BY 1, 2 ORDER BY 1, 2;

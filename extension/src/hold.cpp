@@ -386,7 +386,9 @@ Datum hold_or_answer(FunctionCallInfo fcinfo, bool quiet) {
     return booking;
   } catch (const Error& e) {
     if (!quiet || !is_refusal(e)) throw;
-    // The transaction goes on: a quiet refusal leaves nothing behind, not even a lock.
+    // The transaction goes on: a quiet refusal leaves nothing behind, not even a
+    // seat lock. (A key's lock stays to the end of the transaction: a retry of
+    // the key from elsewhere meanwhile is told it is in flight.)
     locks.give_back();
     notice(e);
   }

@@ -85,7 +85,7 @@ Plan& keep_plan(FunctionCallInfo fcinfo, Answer answer) {
     Oid result_type = pg_call([&] { return get_fn_expr_rettype(fcinfo->flinfo); });
     plan.emplace(
         "INSERT INTO boxoffice.idempotency_keys (scope, key, call, arguments, answer)"
-        " VALUES ($1, $2, $3, $4::jsonb, to_jsonb($5))",
+        " VALUES ($1, $2, $3, $4::jsonb, boxoffice._kept_answer($1, to_jsonb($5)))",
         std::initializer_list<Oid>{TEXTOID, TEXTOID, TEXTOID, TEXTOID, result_type});
   }
   return *plan;

@@ -75,7 +75,8 @@ struct Taken {
 std::optional<Taken> take_points(int64_t reservation_id, int64_t user_id, int64_t amount, TimestampTz approved_at) {
   static Plan take(
       "WITH w AS ("
-      "  UPDATE boxoffice.wallets w SET balance = w.balance - $3, updated_at = now()"
+      "  UPDATE boxoffice.wallets w SET balance = w.balance - $3,"
+      "         updated_at = CASE WHEN $3 > 0 THEN now() ELSE w.updated_at END"  // a free sale moves no points
       "   WHERE w.user_id = $2 AND w.balance >= $3"
       "     AND NOT EXISTS (SELECT FROM boxoffice.payments p WHERE p.reservation_id = $1 AND p.status <> 'failed')"
       "  RETURNING w.balance),"
@@ -110,13 +111,13 @@ Datum receipt(FunctionCallInfo fcinfo, const SpiConnection& spi, int64_t reserva
   values[created_at] = TimestampTzGetDatum(taken.created_at);
   values[approved_at_] = TimestampTzGetDatum(approved_at);
   std::string number = reservation_number(reservation_id);
-  pg_call([&] {
-    auto text = [](const std::string& s) { return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size()))); };
-    values[order_id] = text(taken.order_id);
-    values[reservation_number_] = text(number);
-    values[reservation_status] = text("confirmed");
-    values[method] = text("points");
-    values[status] = text("approved");
+  pg_call([&] {  // no C++ object is made in here: a PostgreSQL error would skip its destructor
+    auto text = [](const char* s, size_t n) { return PointerGetDatum(cstring_to_text_with_len(s, static_cast<int>(n))); };
+    values[order_id] = text(taken.order_id.data(), taken.order_id.size());
+    values[reservation_number_] = text(number.data(), number.size());
+    values[reservation_status] = text("confirmed", 9);
+    values[method] = text("points", 6);
+    values[status] = text("approved", 8);
   });
   return form_result_row(fcinfo, spi, values, nulls, column_count);
 }

@@ -2,7 +2,8 @@
 // batches of boxoffice.sweep_batch_size, skipping rows another transaction
 // has locked (they are being confirmed, cancelled or swept right now).
 // Correctness never depends on it: an expired hold is free the moment it
-// expires. pg_cron runs it every minute to keep the tables tidy.
+// expires. pg_cron runs it every minute to keep the tables tidy; it also
+// forgets the hold tokens kept for retries of holds that have expired.
 #include <algorithm>
 
 #include "claims.hpp"
@@ -44,6 +45,9 @@ Datum sweep(FunctionCallInfo fcinfo) {
     if (n > 0) batches++;
     if (n < size) break;
   }
+  // The kept hold tokens of expired holds go too (idempotency.sql).
+  static Plan forget("SELECT boxoffice._forget_hold_tokens()", {});
+  forget.run(Args());
 
   Datum values[3] = {Int64GetDatum(expired), Int64GetDatum(freed), Int64GetDatum(batches)};
   bool nulls[3] = {false, false, false};

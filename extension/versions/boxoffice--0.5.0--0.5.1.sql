@@ -14,11 +14,29 @@
 --     and keep their keys in prepared statements;
 --   * a user's sale reads no PIN secret, and a sale without a waiting-room
 --     turn does not lock the queue's table (fewer locks per purchase).
+--   * the kept answer of a user's hold holds no hold token, and a guest's
+--     only until the hold expires (_kept_answer; the sweep calls
+--     _forget_hold_tokens); a guest client's scope holds its key hashed.
 -- No row changes. The C entry points of hold, try_hold and cancel keep their
 -- names: the library reads the key only when the declaration passes one.
 \echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.5.1'" to load this file. \quit
 
--- ---- changed in 0.5.1: the key's form for guests, the key's rules as SQL the C++ callers share (idempotency.sql) ----
+-- ---- changed in 0.5.1: the key's form for guests, the key's rules as SQL the C++ callers share, hold tokens kept only while needed (idempotency.sql) ----
+-- The kept answer of a guest's hold holds its hold token, so that a retry
+-- whose first answer was lost gets it. Reservations keep only the token's
+-- hash; the kept copy is forgotten once the hold has expired (the sweep calls
+-- this every minute), after which no retry needs it. A user's hold keeps no
+-- token at all: the user owns the hold through the login.
+CREATE INDEX idempotency_keys_hold_tokens ON boxoffice.idempotency_keys (created_at) WHERE answer ? 'hold_token';
+CREATE FUNCTION boxoffice._forget_hold_tokens() RETURNS bigint
+LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+  WITH forgotten AS (
+    UPDATE boxoffice.idempotency_keys k SET answer = k.answer - 'hold_token'
+     WHERE k.answer ? 'hold_token' AND (k.answer ->> 'expires_at')::timestamptz <= now() RETURNING 1)
+  SELECT count(*) FROM forgotten;
+END;
+
 -- The form of a key: 1 to 255 visible ASCII characters, and a guest client's
 -- at least 16 (_customer_scope says why). NULL for a NULL key.
 CREATE FUNCTION boxoffice._idempotency_key_ok(scope text, key text) RETURNS boolean
@@ -63,16 +81,31 @@ BEGIN
   RETURN k.answer;
 END $$;
 
+-- What is kept of a call's answer: all of it but a hold token, which only a
+-- guest's hold keeps (for its retry, until _forget_hold_tokens).
+CREATE FUNCTION boxoffice._kept_answer(scope text, answer jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN scope LIKE 'guest %' AND answer ->> 'hold_token' IS NOT NULL THEN answer ELSE answer - 'hold_token' END;
+
+-- Ends the first run of a keyed call: its answer is kept for the retries.
+CREATE OR REPLACE FUNCTION boxoffice._idempotency_finish(scope text, key text, call text, arguments jsonb, answer jsonb) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
+BEGIN  -- PL/pgSQL: its INSERT is planned once per session
+  INSERT INTO idempotency_keys (scope, key, call, arguments, answer)
+  VALUES (_idempotency_finish.scope, _idempotency_finish.key, _idempotency_finish.call, _idempotency_finish.arguments,
+          _kept_answer(_idempotency_finish.scope, _idempotency_finish.answer));
+END $$;
+
 -- The scope of a customer's keys: a user's; else, for a call on a guest's
 -- hold (cancel), the holder of its token, which only that guest knows; else a
--- guest client (hold), known by its guest key (the client address over HTTP):
--- its keys must be long enough that two guests behind one address never pick
--- the same (_idempotency_start).
+-- guest client (hold), known by its guest key (the client address over HTTP,
+-- kept hashed as reservations keep it): its keys must be long enough that two
+-- guests behind one address never pick the same (_idempotency_start).
 CREATE FUNCTION boxoffice._customer_scope(user_id bigint, guest_key text, hold_token text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
             WHEN hold_token IS NOT NULL THEN 'hold ' || encode(sha256(convert_to(hold_token, 'UTF8')), 'hex')
-            WHEN guest_key IS NOT NULL THEN 'guest ' || guest_key END;
+            WHEN guest_key IS NOT NULL THEN 'guest ' || encode(sha256(convert_to(guest_key, 'UTF8')), 'hex') END;
 
 -- ---- changed in 0.5.1: a sale without a turn locks no queue (waiting_room.sql) ----
 CREATE OR REPLACE FUNCTION boxoffice._queue_turn_used() RETURNS trigger
@@ -159,7 +192,7 @@ REVOKE ALL ON FUNCTION
   boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),
   boxoffice.cancel(bigint, bigint, text, text), boxoffice._customer_scope(bigint, text, text),
   boxoffice._pay_with_points_in_sql(bigint, text, bigint), boxoffice._idempotency_key_ok(text, text),
-  boxoffice._idempotency_try_lock(text, text)
+  boxoffice._idempotency_try_lock(text, text), boxoffice._kept_answer(text, jsonb), boxoffice._forget_hold_tokens()
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
   boxoffice.hold(bigint, bigint[], bigint, text, text), boxoffice.try_hold(bigint, bigint[], bigint, text, text),

@@ -1567,7 +1567,8 @@ SELECT 'queue_over_limit', 'performance ' || c.performance_id,
 -- A call that fails changes nothing and stores nothing: its retry runs anew.
 -- Charges and payments need a key; holds and cancellations take one if given
 -- (since 0.5.1: a guest whose hold answer was lost gets the hold and its token
--- back, so the stored answer of a guest hold holds its token until purged).
+-- back, so the kept answer of a guest's hold holds its token until the hold
+-- has expired: _forget_hold_tokens).
 -- Keys are per customer (_customer_scope: 'user 42', a guest hold's token,
 -- a guest client), kept 24 hours, then purged by pg_cron
 -- (purge_idempotency_keys, scheduled by schedule_sweep).
@@ -1583,6 +1584,21 @@ CREATE TABLE boxoffice.idempotency_keys (
   PRIMARY KEY (scope, key)
 );
 CREATE INDEX idempotency_keys_created ON boxoffice.idempotency_keys (created_at);
+
+-- The kept answer of a guest's hold holds its hold token, so that a retry
+-- whose first answer was lost gets it. Reservations keep only the token's
+-- hash; the kept copy is forgotten once the hold has expired (the sweep calls
+-- this every minute), after which no retry needs it. A user's hold keeps no
+-- token at all: the user owns the hold through the login.
+CREATE INDEX idempotency_keys_hold_tokens ON boxoffice.idempotency_keys (created_at) WHERE answer ? 'hold_token';
+CREATE FUNCTION boxoffice._forget_hold_tokens() RETURNS bigint
+LANGUAGE sql VOLATILE
+BEGIN ATOMIC
+  WITH forgotten AS (
+    UPDATE boxoffice.idempotency_keys k SET answer = k.answer - 'hold_token'
+     WHERE k.answer ? 'hold_token' AND (k.answer ->> 'expires_at')::timestamptz <= now() RETURNING 1)
+  SELECT count(*) FROM forgotten;
+END;
 
 -- How long a key is kept: one place for the purge and the README's promise.
 CREATE FUNCTION boxoffice._idempotency_retention() RETURNS interval
@@ -1639,13 +1655,19 @@ BEGIN
   RETURN k.answer;
 END $$;
 
+-- What is kept of a call's answer: all of it but a hold token, which only a
+-- guest's hold keeps (for its retry, until _forget_hold_tokens).
+CREATE FUNCTION boxoffice._kept_answer(scope text, answer jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN scope LIKE 'guest %' AND answer ->> 'hold_token' IS NOT NULL THEN answer ELSE answer - 'hold_token' END;
+
 -- Ends the first run of a keyed call: its answer is kept for the retries.
 CREATE FUNCTION boxoffice._idempotency_finish(scope text, key text, call text, arguments jsonb, answer jsonb) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = boxoffice, pg_temp AS $$
 BEGIN  -- PL/pgSQL: its INSERT is planned once per session
   INSERT INTO idempotency_keys (scope, key, call, arguments, answer)
   VALUES (_idempotency_finish.scope, _idempotency_finish.key, _idempotency_finish.call, _idempotency_finish.arguments,
-          _idempotency_finish.answer);
+          _kept_answer(_idempotency_finish.scope, _idempotency_finish.answer));
 END $$;
 
 -- The scope of a user's keys.
@@ -1654,14 +1676,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN 'user ' || user_id;
 
 -- The scope of a customer's keys: a user's; else, for a call on a guest's
 -- hold (cancel), the holder of its token, which only that guest knows; else a
--- guest client (hold), known by its guest key (the client address over HTTP):
--- its keys must be long enough that two guests behind one address never pick
--- the same (_idempotency_start).
+-- guest client (hold), known by its guest key (the client address over HTTP,
+-- kept hashed as reservations keep it): its keys must be long enough that two
+-- guests behind one address never pick the same (_idempotency_start).
 CREATE FUNCTION boxoffice._customer_scope(user_id bigint, guest_key text, hold_token text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
             WHEN hold_token IS NOT NULL THEN 'hold ' || encode(sha256(convert_to(hold_token, 'UTF8')), 'hex')
-            WHEN guest_key IS NOT NULL THEN 'guest ' || guest_key END;
+            WHEN guest_key IS NOT NULL THEN 'guest ' || encode(sha256(convert_to(guest_key, 'UTF8')), 'hex') END;
 
 CREATE FUNCTION boxoffice.purge_idempotency_keys() RETURNS bigint
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp

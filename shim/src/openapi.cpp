@@ -103,8 +103,9 @@ json operation(const Route& r) {
       params.push_back({{"name", "Idempotency-Key"}, {"in", "header"}, {"required", false},
                         {"description", "optional: a fresh random key (a UUID) per call, the same one for its retries: a retry "
                                         "gets the first answer (a guest's hold with its hold_token); the same key with other "
-                                        "arguments 422 TK032, while the first still runs 409 TK033. A guest's key has at least "
-                                        "16 characters. Keys are yours alone and kept 24 hours."},
+                                        "arguments 422 TK032, while the first still runs 409 TK033. Keys are scoped to you; a guest's "
+                                        "to its address, shared behind a NAT, so a guest's key has at least 16 characters. "
+                                        "Kept 24 hours (a guest hold's token only until the hold expires)."},
                         {"schema", {{"type", "string"}, {"pattern", "^[!-~]{1,255}$"}}}});
     if (in == Input::before)
       params.push_back({{"name", "before"}, {"in", "query"}, {"required", false},

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -11,6 +12,14 @@ extern char** environ;
 
 namespace shim {
 namespace {
+
+// The host of an http:// or https:// URL: what comes before its port and path.
+std::string url_host(const std::string& url) {
+  std::string rest = url.substr(url.find("://") + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (!rest.empty() && rest[0] == '[') return rest.substr(0, rest.find(']') + 1);  // [an IPv6 address]
+  return rest.substr(0, rest.find(':'));
+}
 
 // One row per setting. The parser and --help both read this table, so a flag
 // cannot exist without being documented (and the other way round).
@@ -304,8 +313,17 @@ Settings parse_settings(int argc, const char* const* argv, const std::map<std::s
                         "BOXOFFICE_GATEWAY_SECRET_KEY_FILE naming a file that holds it, or BOXOFFICE_GATEWAY_SECRET_KEY");
   if (!s.gateway_url.empty() && s.gateway_url.rfind("http://", 0) != 0 && s.gateway_url.rfind("https://", 0) != 0)
     throw SettingsError("--gateway-url must start with https:// or http://, got '" + s.gateway_url + "'");
+  if (s.gateway_url.rfind("http://", 0) == 0) {
+    // plain HTTP would send the secret key and card payment keys in the clear: only to this machine
+    std::string host = url_host(s.gateway_url);
+    if (host != "127.0.0.1" && host != "localhost" && host != "[::1]")
+      throw SettingsError("--gateway-url: plain http:// is for a gateway on this machine (127.0.0.1, localhost, [::1]); "
+                          "use https:// for '" + host + "'");
+  }
   if (!s.gateway_ca_file.empty() && s.gateway_url.rfind("https://", 0) != 0)
     throw SettingsError("--gateway-ca-file is for an https:// --gateway-url");
+  if (!s.gateway_ca_file.empty() && !std::ifstream(s.gateway_ca_file).good())
+    throw SettingsError("--gateway-ca-file: cannot read " + s.gateway_ca_file);
   // Reports only the length: this message ends up in logs.
   if (s.jwt_secret.size() < 32)
     throw SettingsError("the JWT secret from " + secret_source + " is " + std::to_string(s.jwt_secret.size()) +

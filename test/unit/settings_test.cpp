@@ -348,5 +348,14 @@ TEST(Settings, Gateway) {
             std::string::npos);
   EXPECT_NE(error_of({"--gateway-url", "http://127.0.0.1:8090", "--gateway-ca-file", "ca.pem"}, env).find("is for an https"),
             std::string::npos);
+  // plain http only to this machine; a CA file that is not there is refused at once
+  EXPECT_EQ(parse({"--gateway-url", "http://localhost:8090/"}, env).gateway_url, "http://localhost:8090/");
+  EXPECT_EQ(parse({"--gateway-url", "http://[::1]:8090"}, env).gateway_url, "http://[::1]:8090");
+  EXPECT_NE(error_of({"--gateway-url", "http://api.tosspayments.com"}, env).find("use https:// for 'api.tosspayments.com'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--gateway-url", "http://127.0.0.1.example.com:80"}, env).find("use https://"), std::string::npos);
+  EXPECT_NE(error_of({"--gateway-url", "https://api.tosspayments.com", "--gateway-ca-file", "/nonexistent/ca.pem"}, env)
+                .find("cannot read /nonexistent/ca.pem"),
+            std::string::npos);
   EXPECT_EQ(error_of({"--gateway-secret-key", "x"}, minimal()), "unknown option --gateway-secret-key (see --help)");
 }
