@@ -333,6 +333,16 @@ HttpServer::HttpServer(const Settings& settings, Pool& pool, Metrics& metrics, c
   for (auto reg : {&httplib::Server::Get, &httplib::Server::Post, &httplib::Server::Put, &httplib::Server::Patch,
                    &httplib::Server::Delete, &httplib::Server::Options})
     (server_.get()->*reg)(".*", handler);
+  // A POST, PUT or PATCH with neither Content-Length nor a chunked body would
+  // have httplib read until the client closes, a read timeout later: it is
+  // refused at once, as the error handler below words it (400 bad_request).
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    bool carries_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+    if (!carries_body || req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 400;
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Errors httplib raises before a handler runs (body too large, bad request line).
   server_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;

@@ -7,6 +7,12 @@
 //   BOXOFFICE_TEST_DB_STOP, BOXOFFICE_TEST_DB_START  commands that stop and start the database
 //   BOXOFFICE_TEST_SHIM_LOG                     the shim's log file
 //   BOXOFFICE_TEST_POOL_SIZE                    the shim's pool size
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -306,6 +312,38 @@ TEST_F(HttpTest, MalformedBodies) {
   Reply typed = api.post(holds_path(s), {{"seat_ids", {"abc"}}});
   EXPECT_EQ(typed.status, 400) << typed.text;
   EXPECT_EQ(typed.body.value("code", ""), "22P02");
+}
+
+// A POST without Content-Length is answered at once (400), not after the
+// server's read timeout: raw bytes, since HTTP clients always send one.
+TEST_F(HttpTest, APostWithoutContentLengthIsRefusedAtOnce) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  timeval wait{3, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(std::atoi(env("BOXOFFICE_TEST_PORT").c_str())));
+  inet_pton(AF_INET, env("BOXOFFICE_TEST_HOST").c_str(), &to.sin_addr);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  std::string request = "POST /v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n";
+  ASSERT_EQ(send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  auto started = std::chrono::steady_clock::now();
+  std::string answer;
+  char buf[4096];
+  // the whole answer: its head, then as many bytes as its Content-Length says
+  auto complete = [&] {
+    size_t head = answer.find("\r\n\r\n"), length = answer.find("Content-Length: ");
+    return head != std::string::npos && length != std::string::npos &&
+           answer.size() >= head + 4 + std::stoul(answer.substr(length + 16));
+  };
+  for (ssize_t n; !complete() && (n = recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
+  auto waited = std::chrono::steady_clock::now() - started;
+  close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\"code\":\"bad_request\""), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Content-Length header"), std::string::npos) << answer;
+  EXPECT_LT(waited, std::chrono::seconds(2)) << "the answer waited for the read timeout";
 }
 
 // What httplib and PostgreSQL answer before or beside a route's function: each
