@@ -94,6 +94,7 @@ bench: deps
 	bash bench/queue/run.sh
 	bash bench/payments/run.sh
 	bash bench/payments/http.sh
+	bash bench/payments/locks.sh
 	bash bench/http/run.sh
 	bash bench/http/storm.sh
 	bash bench/http/connections.sh

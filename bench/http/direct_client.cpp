@@ -34,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../latencies.hpp"
 #include "pool.hpp"
 #include "routes.hpp"
 
@@ -368,15 +369,6 @@ void worker(const Options& o, int index, std::atomic<int>& connected, std::atomi
   t->finished = Clock::now();
 }
 
-double percentile_ms(const std::vector<uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1] / 1000.0;
-}
-
-double round2(double v) { return std::round(v * 100) / 100; }
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -414,31 +406,23 @@ int main(int argc, char** argv) {
   // The latency distribution, as wrk's scripts write theirs (bench/http/common.lua),
   // so that in-cluster.sh can merge the rounds of a run exactly.
   if (!o.histogram.empty()) {
-    std::FILE* f = std::fopen(o.histogram.c_str(), "w");
-    if (!f) usage(("cannot write " + o.histogram).c_str());
-    for (size_t i = 0; i < all.latencies_us.size();) {
-      size_t j = i;
-      while (j < all.latencies_us.size() && all.latencies_us[j] == all.latencies_us[i]) ++j;
-      std::fprintf(f, "%u %zu\n", all.latencies_us[i], j - i);
-      i = j;
-    }
-    std::fclose(f);
+    if (!bench::write_histogram(o.histogram, all.latencies_us)) usage(("cannot write " + o.histogram).c_str());
   }
   json out = {{"client", "direct"},
               {"label", o.label},
               {"mode", o.mode},
               {"workload", o.workload},
               {"connections", o.connections},
-              {"seconds", round2(elapsed)},
+              {"seconds", bench::round2(elapsed)},
               {"requests", all.requests},
               {"ok", all.ok},
               {"refused", all.refused},
               {"errors", all.errors},
               {"cycles", all.cycles},
-              {"requests_per_s", round2(elapsed > 0 ? all.requests / elapsed : 0)},
-              {"cycles_per_s", round2(elapsed > 0 ? all.cycles / elapsed : 0)},
-              {"p50_ms", round2(percentile_ms(all.latencies_us, 0.50))},
-              {"p99_ms", round2(percentile_ms(all.latencies_us, 0.99))},
+              {"requests_per_s", bench::round2(elapsed > 0 ? all.requests / elapsed : 0)},
+              {"cycles_per_s", bench::round2(elapsed > 0 ? all.cycles / elapsed : 0)},
+              {"p50_ms", bench::round2(bench::percentile_ms(all.latencies_us, 0.50))},
+              {"p99_ms", bench::round2(bench::percentile_ms(all.latencies_us, 0.99))},
               {"first_error", all.first_error}};
   std::printf("%s\n", out.dump().c_str());
   return all.errors == 0 ? 0 : 1;

@@ -42,6 +42,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "../latencies.hpp"
 #include "pool.hpp"
 #include "routes.hpp"
 
@@ -389,15 +390,6 @@ void worker(const Options& o, const Buyer& b, int index, std::atomic<int>& ready
   }
 }
 
-double percentile_ms(const std::vector<uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1] / 1000.0;
-}
-
-double round2(double v) { return std::round(v * 100) / 100; }
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -434,29 +426,21 @@ int main(int argc, char** argv) {
   const double elapsed = std::chrono::duration<double>(end - start).count();
   // "microseconds count" per line, as bench/http writes its distributions, so rounds merge exactly
   if (!o.histogram.empty()) {
-    std::FILE* f = std::fopen(o.histogram.c_str(), "w");
-    if (!f) usage("cannot write " + o.histogram);
-    for (size_t i = 0; i < all.latencies_us.size();) {
-      size_t j = i;
-      while (j < all.latencies_us.size() && all.latencies_us[j] == all.latencies_us[i]) ++j;
-      std::fprintf(f, "%u %zu\n", all.latencies_us[i], j - i);
-      i = j;
-    }
-    std::fclose(f);
+    if (!bench::write_histogram(o.histogram, all.latencies_us)) usage("cannot write " + o.histogram);
   }
   json out = {{"client", o.client},
               {"flow", o.flow},
               {"label", o.label},
               {"connections", o.connections},
-              {"seconds", round2(elapsed)},
+              {"seconds", bench::round2(elapsed)},
               {"cycles", all.cycles},
               {"purchases", all.purchases},
               {"refused", all.refused},
               {"errors", all.errors},
               {"s5xx", all.s5xx},
-              {"purchases_per_s", round2(elapsed > 0 ? all.purchases / elapsed : 0)},
-              {"p50_ms", round2(percentile_ms(all.latencies_us, 0.50))},
-              {"p99_ms", round2(percentile_ms(all.latencies_us, 0.99))},
+              {"purchases_per_s", bench::round2(elapsed > 0 ? all.purchases / elapsed : 0)},
+              {"p50_ms", bench::round2(bench::percentile_ms(all.latencies_us, 0.50))},
+              {"p99_ms", bench::round2(bench::percentile_ms(all.latencies_us, 0.99))},
               {"first_error", all.first_error}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
