@@ -9,9 +9,9 @@
 #               (they report; they are not part of the tests)
 
 EXT_NAME   = boxoffice
-EXTVERSION = 0.5.1
+EXTVERSION = 0.5.2
 # the last released version: the upgrade under way starts from it
-PREVIOUS_VERSION = 0.5.0
+PREVIOUS_VERSION = 0.5.1
 
 MODULE_big = boxoffice
 OBJS = $(patsubst %.cpp,%.o,$(wildcard extension/src/*.cpp))

@@ -114,17 +114,20 @@ BEGIN  -- PL/pgSQL: its INSERT is planned once per session
           _kept_answer(_idempotency_finish.scope, _idempotency_finish.answer));
 END $$;
 
--- The scope of a user's keys.
+-- The scope of a user's keys. (user_id::text, not text || bigint, whose
+-- operator is only stable: an immutable body is inlined into its callers.)
 CREATE FUNCTION boxoffice._user_scope(user_id bigint) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN 'user ' || user_id;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN 'user ' || user_id::text;
 
 -- The scope of a customer's keys: a user's; else, for a call on a guest's
 -- hold (cancel), the holder of its token, which only that guest knows; else a
 -- guest client (hold), known by its guest key (the client address over HTTP,
 -- kept hashed as reservations keep it): its keys must be long enough that two
 -- guests behind one address never pick the same (_idempotency_start).
+-- STABLE, as convert_to is: so the planner inlines it into the statements
+-- that call it (0.5.2), instead of running it as a function every time.
 CREATE FUNCTION boxoffice._customer_scope(user_id bigint, guest_key text, hold_token text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
             WHEN hold_token IS NOT NULL THEN 'hold ' || encode(sha256(convert_to(hold_token, 'UTF8')), 'hex')
             WHEN guest_key IS NOT NULL THEN 'guest ' || encode(sha256(convert_to(guest_key, 'UTF8')), 'hex') END;

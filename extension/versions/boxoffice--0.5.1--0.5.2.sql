@@ -1,0 +1,57 @@
+-- boxoffice 0.5.1 -> 0.5.2: a purchase and a poll without needless work.
+--   * _customer_scope and _user_scope are inlined into the statements that
+--     call them: their bodies are no longer marked more immutable than what
+--     they call (convert_to is stable; text || bigint too, text || text not).
+--     Before, every keyed call ran them as SQL functions, planned each time.
+--   * _payment_terms and _payment_receipt are PL/pgSQL: each sale reads the
+--     terms, and an SQL function with a subquery is planned on every call;
+--     PL/pgSQL plans its query once per session.
+--   * queue_status (C) finds its tables, indexes and columns once per session
+--     instead of by name on every poll.
+-- No row changes; no C entry point changes.
+\echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.5.2'" to load this file. \quit
+
+-- ---- changed in 0.5.2: scopes inlined into their callers (idempotency.sql) ----
+CREATE OR REPLACE FUNCTION boxoffice._user_scope(user_id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN 'user ' || user_id::text;
+
+CREATE OR REPLACE FUNCTION boxoffice._customer_scope(user_id bigint, guest_key text, hold_token text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
+            WHEN hold_token IS NOT NULL THEN 'hold ' || encode(sha256(convert_to(hold_token, 'UTF8')), 'hex')
+            WHEN guest_key IS NOT NULL THEN 'guest ' || encode(sha256(convert_to(guest_key, 'UTF8')), 'hex') END;
+
+-- ---- changed in 0.5.2: receipts and terms in PL/pgSQL (payments.sql) ----
+-- (CREATE OR REPLACE keeps each function's owner and grants.)
+CREATE OR REPLACE FUNCTION boxoffice._payment_receipt(payment_id bigint) RETURNS boxoffice.payment_receipt
+LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  v payment_receipt;
+BEGIN
+  SELECT p.id, p.order_id, p.reservation_id, r.reservation_number, r.status::text, p.method::text, p.amount,
+         p.status::text, CASE WHEN p.method = 'points' THEN coalesce(w.balance, 0) END,
+         p.created_at, p.approved_at, p.refunded_at, p.failure, p.refund_reason
+    INTO v
+    FROM payments p
+    JOIN reservations r ON r.id = p.reservation_id
+    LEFT JOIN wallets w ON w.user_id = p.user_id
+   WHERE p.id = _payment_receipt.payment_id;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  RETURN v;
+END $$;
+
+CREATE OR REPLACE FUNCTION boxoffice._payment_terms(performance_id bigint) RETURNS boxoffice.payment_terms
+LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  t payment_terms;
+BEGIN
+  SELECT * INTO t FROM payment_terms p WHERE p.performance_id = _payment_terms.performance_id;
+  IF NOT FOUND THEN
+    t := ROW(performance_id, false, interval '0 seconds', NULL, NULL);
+  END IF;
+  RETURN t;
+END $$;
+
+SELECT boxoffice._give_objects_to_owner();
