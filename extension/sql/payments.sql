@@ -267,7 +267,9 @@ CREATE FUNCTION boxoffice.payments_of(reservation_id bigint, user_id bigint DEFA
 RETURNS SETOF boxoffice.payment_receipt LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 BEGIN
   PERFORM reservation(reservation_id, user_id);  -- TK009 when it is not the caller's
-  RETURN QUERY SELECT (_payment_receipt(p.id)).* FROM payments p WHERE p.reservation_id = payments_of.reservation_id ORDER BY p.id;
+  -- one call of _payment_receipt per payment ((f(x)).* would call it once per column)
+  RETURN QUERY SELECT r.* FROM payments p CROSS JOIN LATERAL _payment_receipt(p.id) r
+                WHERE p.reservation_id = payments_of.reservation_id ORDER BY p.id;
 END $$;
 COMMENT ON FUNCTION boxoffice.payments_of IS 'the payments of one of the caller''s reservations, oldest first';
 

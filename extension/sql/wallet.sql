@@ -150,9 +150,13 @@ BEGIN
     RAISE EXCEPTION 'invalid max entries' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = format('max_entries must be between 1 and 500; got %s.', coalesce(max_entries::text, 'null'));
   END IF;
+  -- the page first, then one call of _wallet_entry per entry ((f(e)).* would
+  -- call it once per column)
   RETURN QUERY
-  SELECT (_wallet_entry(e)).* FROM ledger_entries e
-   WHERE e.user_id = v_user AND (before_entry IS NULL OR e.id < before_entry)
-   ORDER BY e.id DESC LIMIT max_entries;
+  SELECT w.* FROM (SELECT e FROM ledger_entries e
+                    WHERE e.user_id = v_user AND (before_entry IS NULL OR e.id < before_entry)
+                    ORDER BY e.id DESC LIMIT max_entries) page
+                  CROSS JOIN LATERAL _wallet_entry(page.e) w
+   ORDER BY (page.e).id DESC;
 END $$;
 COMMENT ON FUNCTION boxoffice.wallet_history IS 'the caller''s ledger, newest first, max_entries at a time (page with before_entry)';

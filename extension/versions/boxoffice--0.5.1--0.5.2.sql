@@ -6,8 +6,8 @@
 --   * _payment_terms and _payment_receipt are PL/pgSQL: each sale reads the
 --     terms, and an SQL function with a subquery is planned on every call;
 --     PL/pgSQL plans its query once per session.
---   * queue_status (C) finds its tables, indexes and columns once per session
---     instead of by name on every poll.
+--   * wallet_history and payments_of call their helper once per row, not
+--     once per column ((f(x)).* in PostgreSQL 15).
 -- No row changes; no C entry point changes.
 \echo Use "ALTER EXTENSION boxoffice UPDATE TO '0.5.2'" to load this file. \quit
 
@@ -53,5 +53,38 @@ BEGIN
   END IF;
   RETURN t;
 END $$;
+
+-- ---- changed in 0.5.2: one call per row, not one per column (wallet.sql, payments.sql) ----
+-- (f(x)).* calls f once for every column of its result; the histories call
+-- their helper once per row.
+CREATE OR REPLACE FUNCTION boxoffice.wallet_history(user_id bigint DEFAULT NULL, before_entry bigint DEFAULT NULL, max_entries int DEFAULT 50)
+RETURNS SETOF boxoffice.wallet_entry LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+DECLARE
+  v_user bigint := _logged_in(user_id, 'A points wallet');
+BEGIN
+  IF max_entries IS NULL OR max_entries NOT BETWEEN 1 AND 500 THEN
+    RAISE EXCEPTION 'invalid max entries' USING ERRCODE = _sqlstate('invalid_argument'),
+      DETAIL = format('max_entries must be between 1 and 500; got %s.', coalesce(max_entries::text, 'null'));
+  END IF;
+  -- the page first, then one call of _wallet_entry per entry ((f(e)).* would
+  -- call it once per column)
+  RETURN QUERY
+  SELECT w.* FROM (SELECT e FROM ledger_entries e
+                    WHERE e.user_id = v_user AND (before_entry IS NULL OR e.id < before_entry)
+                    ORDER BY e.id DESC LIMIT max_entries) page
+                  CROSS JOIN LATERAL _wallet_entry(page.e) w
+   ORDER BY (page.e).id DESC;
+END $$;
+
+
+CREATE OR REPLACE FUNCTION boxoffice.payments_of(reservation_id bigint, user_id bigint DEFAULT NULL)
+RETURNS SETOF boxoffice.payment_receipt LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
+BEGIN
+  PERFORM reservation(reservation_id, user_id);  -- TK009 when it is not the caller's
+  -- one call of _payment_receipt per payment ((f(x)).* would call it once per column)
+  RETURN QUERY SELECT r.* FROM payments p CROSS JOIN LATERAL _payment_receipt(p.id) r
+                WHERE p.reservation_id = payments_of.reservation_id ORDER BY p.id;
+END $$;
+
 
 SELECT boxoffice._give_objects_to_owner();

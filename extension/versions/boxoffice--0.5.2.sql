@@ -1847,10 +1847,14 @@ BEGIN
     RAISE EXCEPTION 'invalid max entries' USING ERRCODE = _sqlstate('invalid_argument'),
       DETAIL = format('max_entries must be between 1 and 500; got %s.', coalesce(max_entries::text, 'null'));
   END IF;
+  -- the page first, then one call of _wallet_entry per entry ((f(e)).* would
+  -- call it once per column)
   RETURN QUERY
-  SELECT (_wallet_entry(e)).* FROM ledger_entries e
-   WHERE e.user_id = v_user AND (before_entry IS NULL OR e.id < before_entry)
-   ORDER BY e.id DESC LIMIT max_entries;
+  SELECT w.* FROM (SELECT e FROM ledger_entries e
+                    WHERE e.user_id = v_user AND (before_entry IS NULL OR e.id < before_entry)
+                    ORDER BY e.id DESC LIMIT max_entries) page
+                  CROSS JOIN LATERAL _wallet_entry(page.e) w
+   ORDER BY (page.e).id DESC;
 END $$;
 COMMENT ON FUNCTION boxoffice.wallet_history IS 'the caller''s ledger, newest first, max_entries at a time (page with before_entry)';
 
@@ -2122,7 +2126,9 @@ CREATE FUNCTION boxoffice.payments_of(reservation_id bigint, user_id bigint DEFA
 RETURNS SETOF boxoffice.payment_receipt LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS $$
 BEGIN
   PERFORM reservation(reservation_id, user_id);  -- TK009 when it is not the caller's
-  RETURN QUERY SELECT (_payment_receipt(p.id)).* FROM payments p WHERE p.reservation_id = payments_of.reservation_id ORDER BY p.id;
+  -- one call of _payment_receipt per payment ((f(x)).* would call it once per column)
+  RETURN QUERY SELECT r.* FROM payments p CROSS JOIN LATERAL _payment_receipt(p.id) r
+                WHERE p.reservation_id = payments_of.reservation_id ORDER BY p.id;
 END $$;
 COMMENT ON FUNCTION boxoffice.payments_of IS 'the payments of one of the caller''s reservations, oldest first';
 

@@ -4,7 +4,7 @@
 -- helpers that read tables are PL/pgSQL, which plans its queries once per
 -- session.
 BEGIN;
-SELECT plan(8);
+SELECT plan(10);
 
 -- The plan of a query, as text. The arguments come from a table's columns,
 -- so that no call is folded to a constant, which would hide it either way.
@@ -39,6 +39,18 @@ SELECT is((SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prola
           'plpgsql', 'the terms every sale reads are read by PL/pgSQL');
 SELECT is((SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = 'boxoffice._payment_receipt'::regproc),
           'plpgsql', 'receipts are read by PL/pgSQL');
+
+-- A history calls its helper once per row: (f(e)).* would call it once per
+-- column. pg_stat_xact_user_functions counts this transaction's calls.
+SET LOCAL track_functions = 'all';
+SELECT boxoffice.register_user('planned-once@example.com', 'Planned Once', 'planned-once-password') AS u \gset
+SELECT count(*) FROM (SELECT boxoffice.charge_points(100, 'planned-once-1', :u) UNION ALL
+                      SELECT boxoffice.charge_points(200, 'planned-once-2', :u)) c;
+CREATE TEMP TABLE calls_before AS
+SELECT coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = '_wallet_entry'), 0) AS calls;
+SELECT is((SELECT count(*)::int FROM boxoffice.wallet_history(:u)), 2, 'the history has both charges');
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = '_wallet_entry') - (SELECT calls FROM calls_before),
+          2::bigint, 'wallet_history builds each entry once');
 
 SELECT * FROM finish();
 ROLLBACK;
