@@ -4,7 +4,9 @@
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 
--- every SECURITY DEFINER function pins search_path = boxoffice, pg_temp
+-- every SECURITY DEFINER function pins search_path = boxoffice, pg_temp, but
+-- queue_status, which pins it in C++ around the SQL it runs (spi.hpp,
+-- PinnedSearchPath; waiting_room tries a hostile path on it)
 SELECT count(*) AS definer_functions,
        count(*) FILTER (WHERE proconfig @> ARRAY['search_path=boxoffice, pg_temp']) AS pinned
   FROM pg_proc WHERE pronamespace = 'boxoffice'::regnamespace AND prosecdef;

@@ -140,6 +140,25 @@ SELECT * FROM boxoffice.queue_draw(-1);
 SELECT bool_and((e.state = 'active') = (e.line <= 2)) AS admitted_the_first_two_places
   FROM boxoffice.queue_entries e WHERE e.performance_id = t.id('wr_later');
 
+-- queue_status sets no search_path (the one SECURITY DEFINER function that
+-- does not: setting it on every poll is costly). Its C++ names its tables by
+-- schema and the SQL it runs sees boxoffice's path: a hostile path on the
+-- caller's side changes nothing, moving the line (queue_pause 0) or refusing
+-- a token, and the caller's path is the caller's again afterwards.
+CREATE SCHEMA hostile;
+CREATE TABLE hostile.queue_entries (id bigint);
+CREATE TABLE hostile.queues (performance_id bigint);
+CREATE FUNCTION hostile._advance_queue(bigint, boolean DEFAULT false) RETURNS void LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked'; END $$;
+CREATE FUNCTION hostile._entry_of(text, bigint) RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked'; END $$;
+SET search_path = hostile, public;
+SELECT count(*) FILTER (WHERE state = 'active') AS active, count(*) FILTER (WHERE state = 'waiting') AS waiting
+  FROM generate_series(1, 6) n, boxoffice.queue_status((boxoffice.enter_queue(t.id('wr_later'), t.id('wr_u' || n))).token, t.id('wr_u' || n));
+SELECT boxoffice.queue_status('nonsense', t.id('wr_u3'));
+\echo :LAST_ERROR_SQLSTATE
+SHOW search_path;
+RESET search_path;
+DROP SCHEMA hostile CASCADE;
+
 -- the queue can be switched off: holds pass again, entering is refused
 SELECT boxoffice.set_queue(t.id('wr_later'), enabled => false) ->> 'enabled' AS enabled;
 SELECT (boxoffice.hold(t.id('wr_later'), fixture.seats(t.id('wr_later'), 'A-1-1'), t.id('wr_u6'))).status;

@@ -12,7 +12,8 @@
 --                    (the shim's gateway client and its reconciliation); no
 --                    buyer may, or a buyer could declare a payment approved
 -- Nobody but the owner touches the tables: every API function is SECURITY
--- DEFINER with a pinned search_path, and PUBLIC can execute nothing.
+-- DEFINER with a pinned search_path (queue_status pins it in C++ around its
+-- SQL, see waiting_room.sql), and PUBLIC can execute nothing.
 -- ============================================================================
 
 DO $roles$

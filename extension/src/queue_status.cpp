@@ -3,7 +3,9 @@
 // and its queue straight from their indexes (queue_standing.cpp), parsing and
 // planning nothing, and computes the ticket in C++ (queue_ticket.cpp). Only
 // when the line is due to move does it run SQL: _advance_queue, then the same
-// reads again.
+// reads again. It is declared without SET search_path (setting and
+// resetting it cost a tenth of a poll): it names every table by schema, and
+// runs its SQL under PinnedSearchPath, as a pinned function would.
 #include <optional>
 #include <string>
 
@@ -31,6 +33,7 @@ Datum queue_status(FunctionCallInfo fcinfo) {
   std::optional<QueueStanding> s = entry_id ? read_standing(*entry_id, false) : std::nullopt;
   if (!s || !user || s->user_id != *user || queue_token(s->entry_id, s->token_secret) != *token) {
     // the lookup's error, and its words, are _entry_of's (waiting_room.sql)
+    PinnedSearchPath pin;
     SpiConnection spi;
     static Plan lookup("SELECT boxoffice._entry_of($1, $2)", {TEXTOID, INT8OID});
     lookup.run(Args().string(token ? &*token : nullptr).bigint(named_user));
@@ -39,6 +42,7 @@ Datum queue_status(FunctionCallInfo fcinfo) {
   TimestampTz now = GetCurrentTimestamp();
   if (s->state == EntryState::waiting && queue_due(s->advanced_at, now)) {
     {
+      PinnedSearchPath pin;
       SpiConnection spi;
       move_line(spi, s->performance_id);
     }

@@ -10,6 +10,7 @@ extern "C" {
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -26,6 +27,20 @@ SpiConnection::SpiConnection()
 SpiConnection::~SpiConnection() {
   if (std::uncaught_exceptions() > uncaught_at_start_) return;  // the abort cleans up
   SPI_finish();  // does not raise for a connected procedure
+}
+
+PinnedSearchPath::PinnedSearchPath() : uncaught_at_start_(std::uncaught_exceptions()) {
+  nest_level_ = pg_call([] {
+    int level = NewGUCNestLevel();
+    (void)set_config_option("search_path", "boxoffice, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+    return level;
+  });
+}
+
+PinnedSearchPath::~PinnedSearchPath() {
+  if (std::uncaught_exceptions() > uncaught_at_start_) return;  // the abort restores it
+  AtEOXact_GUC(true, nest_level_);  // as fmgr_security_definer restores a SET clause
 }
 
 Args& Args::push(Datum d, bool isnull) {

@@ -33,6 +33,26 @@ class SpiConnection {
   int uncaught_at_start_;
 };
 
+// search_path = boxoffice, pg_temp for the lifetime of the object, as a
+// function declared with SET search_path has it. For the one SECURITY DEFINER
+// function declared without (queue_status: the busiest call, and setting and
+// resetting search_path on every call cost a tenth of a poll), around the SQL
+// it runs; its C++ names every table by schema and reads no search_path.
+// Construct it before the SpiConnection. On a normal exit it restores the
+// caller's setting; while an exception unwinds it does nothing, because the
+// (sub)transaction is about to abort, which restores it.
+class PinnedSearchPath {
+ public:
+  PinnedSearchPath();
+  ~PinnedSearchPath();
+  PinnedSearchPath(const PinnedSearchPath&) = delete;
+  PinnedSearchPath& operator=(const PinnedSearchPath&) = delete;
+
+ private:
+  int nest_level_;
+  int uncaught_at_start_;
+};
+
 // Arguments of one plan execution.
 class Args {
  public:

@@ -1373,8 +1373,13 @@ COMMENT ON FUNCTION boxoffice.enter_queue IS 'enters the waiting room of a perfo
 
 -- Everyone waiting polls: queue_status.cpp reads the entry, its queue and its
 -- performance by primary key without SQL, and moves the line when it is due.
+-- The one SECURITY DEFINER function without SET search_path (0.5.2): setting
+-- and resetting it cost a tenth of a poll. Its C++ names every table by
+-- schema, and the SQL it runs sees search_path = boxoffice, pg_temp
+-- (PinnedSearchPath, spi.hpp); pgTAP 02_privileges and pg_regress security
+-- allow this function alone, and waiting_room checks a hostile search_path.
 CREATE FUNCTION boxoffice.queue_status(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
-LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = boxoffice, pg_temp AS 'MODULE_PATHNAME', 'boxoffice_queue_status';
+LANGUAGE c VOLATILE SECURITY DEFINER AS 'MODULE_PATHNAME', 'boxoffice_queue_status';
 COMMENT ON FUNCTION boxoffice.queue_status IS 'where a queue entry stands: waiting (position, estimated wait), active (until), used, left, expired or sold_out; polling moves the line';
 
 CREATE FUNCTION boxoffice.leave_queue(token text, user_id bigint DEFAULT NULL) RETURNS boxoffice.queue_ticket
@@ -2663,7 +2668,8 @@ END $register$;
 --                    (the shim's gateway client and its reconciliation); no
 --                    buyer may, or a buyer could declare a payment approved
 -- Nobody but the owner touches the tables: every API function is SECURITY
--- DEFINER with a pinned search_path, and PUBLIC can execute nothing.
+-- DEFINER with a pinned search_path (queue_status pins it in C++ around its
+-- SQL, see waiting_room.sql), and PUBLIC can execute nothing.
 -- ============================================================================
 
 DO $roles$
