@@ -15,6 +15,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -23,27 +24,93 @@ extern "C" {
 namespace boxoffice {
 namespace {
 
+// What a poll looks up by name, found once per backend instead of a dozen
+// syscache probes per poll: relations by name, and a column's place in a
+// table. The names are the string literals of this file and queue_ticket.cpp,
+// so a pointer compare finds them. Any relcache invalidation of one of them
+// (or of all: DROP EXTENSION, ALTER TABLE) forgets everything.
+struct NameCache {
+  static constexpr int size = 48;
+  struct Named {
+    const char* name;
+    Oid oid;
+  } relations[size];
+  struct Column {
+    Oid table;
+    const char* name;
+    int index;  // in the table's TupleDesc, or -1: not a column of it
+  } columns[size];
+  int n_relations = 0, n_columns = 0;
+  Oid schema = InvalidOid;
+  bool callback_registered = false;
+};
+NameCache names;
+
+void forget_names(Datum, Oid relid) {
+  bool ours = !OidIsValid(relid);
+  for (int i = 0; i < names.n_relations && !ours; i++) ours = names.relations[i].oid == relid;
+  if (!ours) return;
+  names.n_relations = names.n_columns = 0;
+  names.schema = InvalidOid;
+}
+
+// PostgreSQL only (inside pg_call), as the rest of this file.
+Oid boxoffice_schema() {
+  if (!names.callback_registered) {
+    CacheRegisterRelcacheCallback(forget_names, 0);
+    names.callback_registered = true;
+  }
+  if (!OidIsValid(names.schema)) names.schema = get_namespace_oid("boxoffice", false);
+  return names.schema;
+}
+
+Oid relation_named(const char* name) {
+  for (int i = 0; i < names.n_relations; i++)
+    if (names.relations[i].name == name) return names.relations[i].oid;
+  Oid oid = get_relname_relid(name, boxoffice_schema());
+  if (!OidIsValid(oid)) {  // the schema may have been made again since it was cached
+    names.schema = InvalidOid;
+    oid = get_relname_relid(name, boxoffice_schema());
+  }
+  if (OidIsValid(oid) && names.n_relations < NameCache::size) names.relations[names.n_relations++] = {name, oid};
+  return oid;
+}
+
+// The place of column name in table's desc, or -1.
+int column_index(Oid table, TupleDesc desc, const char* name) {
+  for (int i = 0; i < names.n_columns; i++)
+    if (names.columns[i].table == table && names.columns[i].name == name) return names.columns[i].index;
+  int index = -1;
+  for (int i = 0; i < desc->natts && index < 0; i++) {
+    Form_pg_attribute a = TupleDescAttr(desc, i);
+    if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) index = i;
+  }
+  if (names.n_columns < NameCache::size) names.columns[names.n_columns++] = {table, name, index};
+  return index;
+}
 
 // One row of a boxoffice table, found by its primary key (an int8 in the
 // table's first column), copied into the current memory context.
 struct Row {
+  Oid table = InvalidOid;
   HeapTuple tuple = nullptr;
   TupleDesc desc = nullptr;
 };
 
 // PostgreSQL only (inside pg_call). The row whose int8 columns named in
 // columns equal keys, through the unique index key_index.
-Row row_by_keys(Oid schema, const char* table, const char* key_index, const char* const* columns, const int64* keys,
-                int nkeys, Snapshot snapshot) {
+Row row_by_keys(const char* table, const char* key_index, const char* const* columns, const int64* keys, int nkeys,
+                Snapshot snapshot) {
   Row row;
-  Oid table_id = get_relname_relid(table, schema);
-  Oid index_id = get_relname_relid(key_index, schema);
+  Oid table_id = relation_named(table);
+  Oid index_id = relation_named(key_index);
   if (!OidIsValid(table_id) || !OidIsValid(index_id)) elog(ERROR, "boxoffice.%s or its key is missing", table);
   Relation rel = table_open(table_id, AccessShareLock);
   ScanKeyData scan_keys[2];
   Assert(nkeys <= 2);
   for (int i = 0; i < nkeys; i++) {
-    AttrNumber column = get_attnum(table_id, columns[i]);
+    int index = column_index(table_id, RelationGetDescr(rel), columns[i]);
+    AttrNumber column = index < 0 ? InvalidAttrNumber : static_cast<AttrNumber>(index + 1);
     if (column == InvalidAttrNumber) elog(ERROR, "boxoffice.%s has no column %s", table, columns[i]);
     // a heap column number: systable_beginscan maps it to the index's
     ScanKeyInit(&scan_keys[i], column, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
@@ -51,6 +118,7 @@ Row row_by_keys(Oid schema, const char* table, const char* key_index, const char
   SysScanDesc scan = systable_beginscan(rel, index_id, true, snapshot, nkeys, scan_keys);
   HeapTuple found = systable_getnext(scan);
   if (HeapTupleIsValid(found)) {
+    row.table = table_id;
     row.tuple = heap_copytuple(found);
     row.desc = CreateTupleDescCopy(RelationGetDescr(rel));
   }
@@ -60,8 +128,8 @@ Row row_by_keys(Oid schema, const char* table, const char* key_index, const char
 }
 
 // The row of a table whose primary key, an int8 column named key, is value.
-Row row_by_key(Oid schema, const char* table, const char* key_index, int64 value, Snapshot snapshot, const char* key) {
-  return row_by_keys(schema, table, key_index, &key, &value, 1, snapshot);
+Row row_by_key(const char* table, const char* key_index, int64 value, Snapshot snapshot, const char* key) {
+  return row_by_keys(table, key_index, &key, &value, 1, snapshot);
 }
 
 // The rows a standing is made of (the view _queue_standings). The
@@ -71,19 +139,14 @@ struct StandingRows {
   Row entry, queue, performance;
 };
 
+// column: a string literal (NameCache compares pointers).
 Datum column_of(const Row& row, const char* column, bool* found, bool* isnull) {
-  for (int i = 0; i < row.desc->natts; i++) {
-    Form_pg_attribute a = TupleDescAttr(row.desc, i);
-    if (!a->attisdropped && strcmp(NameStr(a->attname), column) == 0) {
-      *found = true;
-      return heap_getattr(row.tuple, i + 1, row.desc, isnull);
-    }
-  }
-  *found = false;
-  return 0;
+  int i = column_index(row.table, row.desc, column);
+  *found = i >= 0 && i < row.desc->natts;
+  return *found ? heap_getattr(row.tuple, i + 1, row.desc, isnull) : 0;
 }
 
-// A column of the standing, named as the view names it.
+// A column of the standing, named as the view names it (a string literal).
 Datum column_of_rows(void* source, const char* column, bool* isnull) {
   auto* rows = static_cast<StandingRows*>(source);
   bool found = false;
@@ -107,18 +170,17 @@ Datum column_of_rows(void* source, const char* column, bool* isnull) {
 std::optional<QueueStanding> read_standing(int64_t entry_id, bool latest) {
   StandingRows rows;
   pg_call([&] {
-    Oid schema = get_namespace_oid("boxoffice", false);
     if (latest) CommandCounterIncrement();  // so that this transaction's last writes are seen
     Snapshot snapshot = latest ? GetLatestSnapshot() : GetActiveSnapshot();
-    rows.entry = row_by_key(schema, "queue_entries", "queue_entries_pkey", entry_id, snapshot, "id");
+    rows.entry = row_by_key("queue_entries", "queue_entries_pkey", entry_id, snapshot, "id");
     if (!rows.entry.tuple) return;
     bool isnull;
     bool found;
     int64 performance_id = DatumGetInt64(column_of(rows.entry, "performance_id", &found, &isnull));
-    rows.queue = row_by_key(schema, "queues", "queues_pkey", performance_id, snapshot, "performance_id");
+    rows.queue = row_by_key("queues", "queues_pkey", performance_id, snapshot, "performance_id");
     bool prequeue = DatumGetBool(column_of(rows.entry, "prequeue", &found, &isnull));
     column_of(rows.entry, "line", &found, &isnull);
-    if (prequeue && isnull) rows.performance = row_by_key(schema, "performances", "performances_pkey", performance_id, snapshot, "id");
+    if (prequeue && isnull) rows.performance = row_by_key("performances", "performances_pkey", performance_id, snapshot, "id");
   });
   if (!rows.entry.tuple || !rows.queue.tuple) return std::nullopt;
   return standing_from({column_of_rows, &rows});
@@ -138,7 +200,7 @@ std::optional<int64_t> entry_of_user(int64_t performance_id, int64_t user_id) {
   Found f = pg_call([&] {
     static const char* const columns[] = {"performance_id", "user_id"};
     const int64 keys[] = {performance_id, user_id};
-    Row row = row_by_keys(get_namespace_oid("boxoffice", false), "queue_entries", "queue_entries_performance_id_user_id_key",
+    Row row = row_by_keys("queue_entries", "queue_entries_performance_id_user_id_key",
                           columns, keys, 2, GetLatestSnapshot());
     Found r{row.tuple != nullptr, 0};
     if (r.found) {
