@@ -142,21 +142,31 @@ SELECT bool_and((e.state = 'active') = (e.line <= 2)) AS admitted_the_first_two_
 
 -- queue_status sets no search_path (the one SECURITY DEFINER function that
 -- does not: setting it on every poll is costly). Its C++ names its tables by
--- schema and the SQL it runs sees boxoffice's path: a hostile path on the
--- caller's side changes nothing, moving the line (queue_pause 0) or refusing
--- a token, and the caller's path is the caller's again afterwards.
+-- schema, and the SQL it runs sees boxoffice's path, not the caller's: a
+-- caller whose path puts its own = for text before pg_catalog's hijacks
+-- nothing, neither moving the line (queue_pause 0) nor refusing a token whose
+-- secret is wrong (_entry_of compares tokens with =). Within the caller's
+-- transaction, the caller's path is back after each call. (The tokens are
+-- read first: the test's own t.id would take the hostile = too.)
+CREATE TEMP TABLE hostile_polls AS
+SELECT n, t.id('wr_u' || n) AS user_id, (boxoffice.enter_queue(t.id('wr_later'), t.id('wr_u' || n))).token, NULL::text AS state
+  FROM generate_series(1, 6) n;
 CREATE SCHEMA hostile;
-CREATE TABLE hostile.queue_entries (id bigint);
-CREATE TABLE hostile.queues (performance_id bigint);
+CREATE FUNCTION hostile.text_eq(a text, b text) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked'; END $$;
+CREATE OPERATOR hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.text_eq);
 CREATE FUNCTION hostile._advance_queue(bigint, boolean DEFAULT false) RETURNS void LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked'; END $$;
-CREATE FUNCTION hostile._entry_of(text, bigint) RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked'; END $$;
-SET search_path = hostile, public;
-SELECT count(*) FILTER (WHERE state = 'active') AS active, count(*) FILTER (WHERE state = 'waiting') AS waiting
-  FROM generate_series(1, 6) n, boxoffice.queue_status((boxoffice.enter_queue(t.id('wr_later'), t.id('wr_u' || n))).token, t.id('wr_u' || n));
-SELECT boxoffice.queue_status('nonsense', t.id('wr_u3'));
+BEGIN;
+SET LOCAL search_path = hostile, pg_catalog;
+UPDATE hostile_polls h SET state = (boxoffice.queue_status(h.token, h.user_id)).state;
+SELECT current_setting('search_path') AS after_the_polls;
+COMMIT;
+SET search_path = hostile, pg_catalog;
+SELECT boxoffice.queue_status(split_part(h.token, '.', 1) || '.' || repeat('0', 64), h.user_id) FROM hostile_polls h WHERE h.n OPERATOR(pg_catalog.=) 3;
 \echo :LAST_ERROR_SQLSTATE
-SHOW search_path;
+-- what the pin prevents: _entry_of run on the caller's path takes its =
+SELECT boxoffice._entry_of(split_part(h.token, '.', 1) || '.' || repeat('0', 64), h.user_id) FROM hostile_polls h WHERE h.n OPERATOR(pg_catalog.=) 3;
 RESET search_path;
+SELECT count(*) FILTER (WHERE state = 'active') AS active, count(*) FILTER (WHERE state = 'waiting') AS waiting FROM hostile_polls;
 DROP SCHEMA hostile CASCADE;
 
 -- the queue can be switched off: holds pass again, entering is refused

@@ -76,14 +76,29 @@ Oid relation_named(const char* name) {
   return oid;
 }
 
-// The place of column name in table's desc, or -1.
+bool is_column(TupleDesc desc, int index, const char* name) {
+  if (index < 0 || index >= desc->natts) return false;
+  Form_pg_attribute a = TupleDescAttr(desc, index);
+  return !a->attisdropped && strcmp(NameStr(a->attname), name) == 0;
+}
+
+// The place of column name in desc (of table), or -1. A cached place is
+// checked against desc before it is used: a row copied before an ALTER TABLE
+// that committed meanwhile has the old layout (its lock is released at once),
+// and reading another column's bytes would misread them. A cached miss is
+// trusted until the next invalidation (it only ever sends the lookup on to
+// the next table of the standing).
 int column_index(Oid table, TupleDesc desc, const char* name) {
-  for (int i = 0; i < names.n_columns; i++)
-    if (names.columns[i].table == table && names.columns[i].name == name) return names.columns[i].index;
+  NameCache::Column* cached = nullptr;
+  for (int i = 0; i < names.n_columns && !cached; i++)
+    if (names.columns[i].table == table && names.columns[i].name == name) cached = &names.columns[i];
+  if (cached && (cached->index < 0 || is_column(desc, cached->index, name))) return cached->index;
   int index = -1;
-  for (int i = 0; i < desc->natts && index < 0; i++) {
-    Form_pg_attribute a = TupleDescAttr(desc, i);
-    if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) index = i;
+  for (int i = 0; i < desc->natts && index < 0; i++)
+    if (is_column(desc, i, name)) index = i;
+  if (cached) {
+    cached->index = index;
+    return index;
   }
   if (names.n_columns < NameCache::size) names.columns[names.n_columns++] = {table, name, index};
   return index;

@@ -39,8 +39,9 @@ PinnedSearchPath::PinnedSearchPath() : uncaught_at_start_(std::uncaught_exceptio
 }
 
 PinnedSearchPath::~PinnedSearchPath() {
-  if (std::uncaught_exceptions() > uncaught_at_start_) return;  // the abort restores it
-  AtEOXact_GUC(true, nest_level_);  // as fmgr_security_definer restores a SET clause
+  // as fmgr_security_definer restores a SET clause; while an exception unwinds
+  // too (an abort would restore it, but a caller might catch the exception)
+  AtEOXact_GUC(std::uncaught_exceptions() <= uncaught_at_start_, nest_level_);
 }
 
 Args& Args::push(Datum d, bool isnull) {

@@ -38,9 +38,8 @@ class SpiConnection {
 // function declared without (queue_status: the busiest call, and setting and
 // resetting search_path on every call cost a tenth of a poll), around the SQL
 // it runs; its C++ names every table by schema and reads no search_path.
-// Construct it before the SpiConnection. On a normal exit it restores the
-// caller's setting; while an exception unwinds it does nothing, because the
-// (sub)transaction is about to abort, which restores it.
+// Construct it before the SpiConnection. It gives the caller's setting back
+// when it ends, while an exception unwinds too.
 class PinnedSearchPath {
  public:
   PinnedSearchPath();

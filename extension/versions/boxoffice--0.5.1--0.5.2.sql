@@ -26,17 +26,17 @@ RETURN CASE WHEN user_id IS NOT NULL THEN boxoffice._user_scope(user_id)
 -- ---- changed in 0.5.2: receipts and terms in PL/pgSQL (payments.sql) ----
 -- (CREATE OR REPLACE keeps each function's owner and grants.)
 CREATE OR REPLACE FUNCTION boxoffice._payment_receipt(payment_id bigint) RETURNS boxoffice.payment_receipt
-LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  v payment_receipt;
+  v boxoffice.payment_receipt;
 BEGIN
   SELECT p.id, p.order_id, p.reservation_id, r.reservation_number, r.status::text, p.method::text, p.amount,
          p.status::text, CASE WHEN p.method = 'points' THEN coalesce(w.balance, 0) END,
          p.created_at, p.approved_at, p.refunded_at, p.failure, p.refund_reason
     INTO v
-    FROM payments p
-    JOIN reservations r ON r.id = p.reservation_id
-    LEFT JOIN wallets w ON w.user_id = p.user_id
+    FROM boxoffice.payments p
+    JOIN boxoffice.reservations r ON r.id = p.reservation_id
+    LEFT JOIN boxoffice.wallets w ON w.user_id = p.user_id
    WHERE p.id = _payment_receipt.payment_id;
   IF NOT FOUND THEN
     RETURN NULL;
@@ -45,11 +45,11 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION boxoffice._payment_terms(performance_id bigint) RETURNS boxoffice.payment_terms
-LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  t payment_terms;
+  t boxoffice.payment_terms;
 BEGIN
-  SELECT * INTO t FROM payment_terms p WHERE p.performance_id = _payment_terms.performance_id;
+  SELECT * INTO t FROM boxoffice.payment_terms p WHERE p.performance_id = _payment_terms.performance_id;
   IF NOT FOUND THEN
     t := ROW(performance_id, false, interval '0 seconds', NULL, NULL);
   END IF;

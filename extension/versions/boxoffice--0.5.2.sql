@@ -1954,19 +1954,21 @@ CREATE TYPE boxoffice.payment_receipt AS (
 );
 
 -- PL/pgSQL, not an SQL function: its query is planned once per session (an
--- SQL function with a subquery is planned again on every call).
+-- SQL function with a subquery is planned again on every call). Like the SQL
+-- helpers it names everything in full and sets no search_path (its callers
+-- pin theirs): a SET would cost a save and restore on every call.
 CREATE FUNCTION boxoffice._payment_receipt(payment_id bigint) RETURNS boxoffice.payment_receipt
-LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  v payment_receipt;
+  v boxoffice.payment_receipt;
 BEGIN
   SELECT p.id, p.order_id, p.reservation_id, r.reservation_number, r.status::text, p.method::text, p.amount,
          p.status::text, CASE WHEN p.method = 'points' THEN coalesce(w.balance, 0) END,
          p.created_at, p.approved_at, p.refunded_at, p.failure, p.refund_reason
     INTO v
-    FROM payments p
-    JOIN reservations r ON r.id = p.reservation_id
-    LEFT JOIN wallets w ON w.user_id = p.user_id
+    FROM boxoffice.payments p
+    JOIN boxoffice.reservations r ON r.id = p.reservation_id
+    LEFT JOIN boxoffice.wallets w ON w.user_id = p.user_id
    WHERE p.id = _payment_receipt.payment_id;
   IF NOT FOUND THEN
     RETURN NULL;
@@ -1976,12 +1978,13 @@ END $$;
 
 -- A performance's terms, with the defaults for one that set none. PL/pgSQL
 -- (0.5.2): every sale reads them, and its query is planned once per session.
+-- Names in full, no SET search_path, as _payment_receipt.
 CREATE FUNCTION boxoffice._payment_terms(performance_id bigint) RETURNS boxoffice.payment_terms
-LANGUAGE plpgsql STABLE SET search_path = boxoffice, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-  t payment_terms;
+  t boxoffice.payment_terms;
 BEGIN
-  SELECT * INTO t FROM payment_terms p WHERE p.performance_id = _payment_terms.performance_id;
+  SELECT * INTO t FROM boxoffice.payment_terms p WHERE p.performance_id = _payment_terms.performance_id;
   IF NOT FOUND THEN
     t := ROW(performance_id, false, interval '0 seconds', NULL, NULL);
   END IF;
